@@ -1,0 +1,211 @@
+import type { FileHandle } from "node:fs/promises";
+import { open } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import {
+  errorCode,
+  makeDirectoryDurably,
+  removeFileDurably,
+  writeFileDurably,
+} from "./durable-fs.js";
+import { AdapterError } from "./errors.js";
+import { DEFAULT_MAX_ADAPTER_BYTES, decodeAdapter, encodeAdapter } from "./format.js";
+import { KeyedMutex } from "./keyed-mutex.js";
+import { adapterPath } from "./paths.js";
+import { scanStore } from "./scan.js";
+import type { Adapter, AdapterDraft, AdapterShape, AdapterStore, AdapterUpdate } from "./types.js";
+import { assertUserId } from "./user-id.js";
+import { assertAdapterShape, checkAdapterContent } from "./validate.js";
+
+export interface FileAdapterStoreOptions {
+  root: string;
+  /** k×m of the head: adapters of any other shape are refused on read and on write. */
+  shape: AdapterShape;
+  /** Largest adapter file read or written; default 16 MiB. */
+  maxFileBytes?: number;
+  /** Temp files older than this are removed at open even if their writer may live; default 60 s. */
+  tempFileMaxAgeMs?: number;
+}
+
+/**
+ * One safetensors file per user under a sha256-sharded directory tree. Every write replaces the
+ * whole file atomically and durably; writes of one user run one at a time in this process.
+ * Writers in other processes are not serialized with these (last rename wins), and count() only
+ * follows this process's own writes after the scan at open.
+ */
+export class FileAdapterStore implements AdapterStore {
+  readonly root: string;
+  readonly shape: AdapterShape;
+  readonly maxFileBytes: number;
+  #writes = new KeyedMutex();
+  #count: number;
+  #closed = false;
+
+  private constructor(root: string, shape: AdapterShape, maxFileBytes: number, count: number) {
+    this.root = root;
+    this.shape = { k: shape.k, m: shape.m };
+    this.maxFileBytes = maxFileBytes;
+    this.#count = count;
+  }
+
+  /** Creates the root if needed, removes temp files left by crashes and counts the adapters. */
+  static async open(options: FileAdapterStoreOptions): Promise<FileAdapterStore> {
+    const { shape } = options;
+    assertAdapterShape(shape);
+    const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_ADAPTER_BYTES;
+    if (!Number.isSafeInteger(maxFileBytes) || maxFileBytes < 1) {
+      throw new TypeError(`expected maxFileBytes to be a positive integer, got ${maxFileBytes}`);
+    }
+    const root = resolve(options.root);
+    await makeDirectoryDurably(root);
+    const scan = await scanStore(root, { tempFileMaxAgeMs: options.tempFileMaxAgeMs ?? 60_000 });
+    return new FileAdapterStore(root, shape, maxFileBytes, scan.adapterFiles);
+  }
+
+  async get(user: string): Promise<Adapter | undefined> {
+    assertUserId(user);
+    this.#assertOpen();
+    return this.#read(user);
+  }
+
+  async update(user: string, update: AdapterUpdate): Promise<Adapter> {
+    assertUserId(user);
+    this.#assertOpen();
+    if (typeof update !== "function") {
+      throw new TypeError("expected update to be a function of the current adapter");
+    }
+    return this.#writes.run(user, async () => {
+      const current = await this.#read(user);
+      const draft = await update(current);
+      const next = this.#nextVersion(user, current, draft);
+      const bytes = encodeAdapter(next);
+      if (bytes.byteLength > this.maxFileBytes) {
+        throw new AdapterError(
+          "INVALID_ADAPTER",
+          `adapter of user ${user} needs ${bytes.byteLength} bytes, more than the ${this.maxFileBytes} allowed`,
+          { user },
+        );
+      }
+      const path = adapterPath(this.root, user);
+      await this.#io(user, "write", async () => {
+        await makeDirectoryDurably(dirname(path));
+        await writeFileDurably(path, bytes);
+      });
+      if (current === undefined) this.#count++;
+      return next;
+    });
+  }
+
+  async delete(user: string): Promise<boolean> {
+    assertUserId(user);
+    this.#assertOpen();
+    return this.#writes.run(user, async () => {
+      const removed = await this.#io(user, "delete", () =>
+        removeFileDurably(adapterPath(this.root, user)),
+      );
+      if (removed) this.#count--;
+      return removed;
+    });
+  }
+
+  async count(): Promise<number> {
+    this.#assertOpen();
+    return this.#count;
+  }
+
+  /** Refuses new calls at once, then waits for the writes already queued. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#writes.idle();
+  }
+
+  #nextVersion(user: string, current: Adapter | undefined, draft: AdapterDraft): Adapter {
+    if (typeof draft !== "object" || draft === null) {
+      throw new TypeError(`expected update to return an adapter draft, got ${String(draft)}`);
+    }
+    checkAdapterContent(draft, { user, shape: this.shape, invalidCode: "INVALID_ADAPTER" });
+    const now = new Date().toISOString();
+    const next: Adapter = {
+      user,
+      version: (current?.version ?? 0) + 1,
+      headHash: draft.headHash,
+      createdAt: current?.createdAt ?? now,
+      updatedAt: now,
+      k: draft.k,
+      m: draft.m,
+      W: draft.W.slice(),
+      nPairs: draft.nPairs,
+      metrics: { ...draft.metrics },
+    };
+    if (draft.posterior !== undefined) {
+      next.posterior = {
+        cholesky: draft.posterior.cholesky.slice(),
+        lambda: draft.posterior.lambda,
+      };
+    }
+    if (draft.pairs !== undefined) {
+      next.pairs = { g: draft.pairs.g.slice(), o: draft.pairs.o.slice() };
+    }
+    return next;
+  }
+
+  async #read(user: string): Promise<Adapter | undefined> {
+    const bytes = await this.#io(user, "read", () =>
+      readBounded(adapterPath(this.root, user), this.maxFileBytes),
+    );
+    if (bytes === undefined) return undefined;
+    if (bytes === TOO_LARGE) {
+      throw new AdapterError(
+        "ADAPTER_CORRUPT",
+        `adapter of user ${user}: file is larger than the ${this.maxFileBytes} bytes allowed`,
+        { user },
+      );
+    }
+    return decodeAdapter(bytes, { user, shape: this.shape, maxBytes: this.maxFileBytes });
+  }
+
+  /** Filesystem failures become STORE_UNAVAILABLE; the path stays in the cause, not the message. */
+  async #io<T>(user: string, action: string, task: () => Promise<T>): Promise<T> {
+    try {
+      return await task();
+    } catch (error) {
+      throw new AdapterError(
+        "STORE_UNAVAILABLE",
+        `adapter store could not ${action} the adapter of user ${user} (${errorCode(error) ?? "error"})`,
+        { user, cause: error },
+      );
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new AdapterError("STORE_UNAVAILABLE", "adapter store is closed");
+  }
+}
+
+const TOO_LARGE = Symbol("too large");
+
+async function readBounded(
+  path: string,
+  maxBytes: number,
+): Promise<Uint8Array | undefined | typeof TOO_LARGE> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, "r");
+  } catch (error) {
+    if (errorCode(error) === "ENOENT") return undefined;
+    throw error;
+  }
+  try {
+    const { size } = await handle.stat();
+    if (size > maxBytes) return TOO_LARGE;
+    const bytes = new Uint8Array(size);
+    let filled = 0;
+    while (filled < size) {
+      const { bytesRead } = await handle.read(bytes, filled, size - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return filled === size ? bytes : bytes.subarray(0, filled);
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,59 @@
+/** The adapter dimensions a head expects: W is k×m. */
+export interface AdapterShape {
+  k: number;
+  m: number;
+}
+
+/** Laplace posterior of vec(W): precision = L·Lᵀ, kept as its Cholesky factor L. */
+export interface AdapterPosterior {
+  /** p×p lower-triangular, row-major, p = k·m. */
+  cholesky: Float64Array;
+  lambda: number;
+}
+
+/** Feature differences g (n×p, row-major) and offsets o (n) of the preference pairs kept for refits. */
+export interface AdapterPairs {
+  g: Float32Array;
+  o: Float32Array;
+}
+
+/** One user's adapter W_i, plus what its fit needs to continue. */
+export interface Adapter {
+  user: string;
+  /** 1 for the first stored adapter of a user, +1 on every update. */
+  version: number;
+  /** Hash of the head W was fitted against; callers must not apply W to a different head. */
+  headHash: string;
+  /** ISO 8601 timestamps. */
+  createdAt: string;
+  updatedAt: string;
+  k: number;
+  m: number;
+  /** k×m, row-major: W[a*m + j]. */
+  W: Float32Array;
+  nPairs: number;
+  metrics: Record<string, number>;
+  posterior?: AdapterPosterior;
+  pairs?: AdapterPairs;
+}
+
+/** What an update supplies; the store assigns user, version and timestamps. */
+export type AdapterDraft = Omit<Adapter, "user" | "version" | "createdAt" | "updatedAt">;
+
+export type AdapterUpdate = (current: Adapter | undefined) => Promise<AdapterDraft> | AdapterDraft;
+
+export interface AdapterStore {
+  get(user: string): Promise<Adapter | undefined>;
+  /**
+   * Serialized per user: `update` sees the current adapter (or undefined) and returns the next one;
+   * the store assigns version = previous + 1 (1 for a new user) and the timestamps.
+   * If `update` throws, nothing changes.
+   */
+  update(user: string, update: AdapterUpdate): Promise<Adapter>;
+  /** Removes everything stored for the user; idempotent. Resolves true when something was removed. */
+  delete(user: string): Promise<boolean>;
+  count(): Promise<number>;
+  /** Invalidations made by other processes; returns the unsubscribe function. */
+  subscribe?(listener: (user: string) => void): () => void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,70 @@
+import Fastify, { type FastifyInstance } from "fastify";
+import {
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from "fastify-type-provider-zod";
+import type { Config } from "./config.js";
+import { ProblemError } from "./errors.js";
+import { registerJsonParser } from "./http/json-parser.js";
+import { sendProblem } from "./http/problem.js";
+import { healthRoutes } from "./routes/health.js";
+import { infoRoutes } from "./routes/info.js";
+import { scoringRoutes } from "./routes/scoring.js";
+import type { Runtime } from "./runtime.js";
+
+export type App = FastifyInstance;
+
+/** Mutable state shared by the routes: the runtime appears once the model is loaded. */
+export class AppState {
+  runtime: Runtime | undefined;
+  shuttingDown = false;
+  readonly version: string;
+
+  constructor(version = "0.0.0") {
+    this.version = version;
+  }
+
+  require(): Runtime {
+    if (this.shuttingDown) throw new ProblemError("SHUTTING_DOWN", "The server is shutting down");
+    if (!this.runtime) throw new ProblemError("NOT_READY", "The model is still loading");
+    return this.runtime;
+  }
+}
+
+export interface AppOptions {
+  config: Config;
+  state: AppState;
+  logger?: boolean | object;
+}
+
+/** Builds the HTTP app; it never listens (server.ts does), so tests can inject or listen as they like. */
+export async function buildApp(options: AppOptions): Promise<App> {
+  const { config, state } = options;
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: config.bodyLimitBytes,
+    requestIdHeader: "x-request-id",
+    genReqId: () => crypto.randomUUID(),
+    return503OnClosing: true,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerJsonParser(app);
+  app.setErrorHandler((error, request, reply) => sendProblem(request, reply, error));
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      request,
+      reply,
+      new ProblemError("NOT_FOUND", `No route for ${request.method} ${request.url}`),
+    ),
+  );
+  app.addHook("onSend", async (request, reply) => {
+    void reply.header("x-request-id", request.id);
+  });
+
+  await app.register(healthRoutes, { state });
+  await app.register(infoRoutes, { state, config });
+  await app.register(scoringRoutes, { state, config });
+  return app;
+}

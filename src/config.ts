@@ -1,0 +1,177 @@
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+
+export const PACKAGE_ROOT = fileURLToPath(new URL("../", import.meta.url));
+export const DEFAULT_MODEL_DIR = fileURLToPath(new URL("../models/default", import.meta.url));
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max);
+
+export const DEVICE_PATTERN = /^(cpu|auto|cuda(:\d+)?)$/;
+
+/**
+ * Every setting is declared once: its CLI flag, its SHARELORA_* variable, its default and its
+ * validation derive from this table, and so does the README's configuration table.
+ */
+export const SETTINGS = {
+  model: {
+    schema: z.string().min(1),
+    default: DEFAULT_MODEL_DIR,
+    help: "Model directory (manifest.json, backbone.onnx)",
+    arg: "dir",
+  },
+  head: {
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    help: "Head directory; default: the model's own head",
+    arg: "dir",
+  },
+  adapters: {
+    schema: z.string().min(1),
+    default: "adapters",
+    help: "Adapter store: a directory, or redis://host:port/db",
+    arg: "dir|url",
+  },
+  host: {
+    schema: z.string().min(1),
+    default: "127.0.0.1",
+    help: "Address to listen on",
+    arg: "host",
+  },
+  port: { schema: int(0, 65535), default: 8080, help: "Port to listen on", arg: "n" },
+  device: {
+    schema: z.string().regex(DEVICE_PATTERN, "expected cpu, cuda, cuda:N or auto"),
+    default: "auto",
+    help: "Execution provider: cpu, cuda[:N] or auto (CUDA if available, else CPU)",
+    arg: "device",
+  },
+  intraOpThreads: {
+    schema: int(0, 1024),
+    default: 0,
+    help: "onnxruntime intra-op threads (0: onnxruntime's default)",
+    arg: "n",
+  },
+  maxBatchTokens: {
+    schema: int(1),
+    default: 16384,
+    help: "Most padded tokens in one backbone batch",
+    arg: "n",
+  },
+  maxBatchSize: {
+    schema: int(1, 4096),
+    default: 64,
+    help: "Most sequences in one backbone batch",
+    arg: "n",
+  },
+  maxWaitMs: {
+    schema: z.coerce.number().min(0).max(1000),
+    default: 1,
+    help: "Longest wait for a batch to fill once the backbone is idle",
+    arg: "ms",
+  },
+  maxQueued: {
+    schema: int(1),
+    default: 8192,
+    help: "Most texts waiting for the backbone before requests get 429",
+    arg: "n",
+  },
+  maxConcurrentRequests: {
+    schema: int(1),
+    default: 512,
+    help: "Most requests in flight before new ones get 429",
+    arg: "n",
+  },
+  requestTimeoutMs: {
+    schema: int(1),
+    default: 30000,
+    help: "Time limit for one request",
+    arg: "ms",
+  },
+  maxItems: {
+    schema: int(1),
+    default: 256,
+    help: "Most items, pairs or responses in one request",
+    arg: "n",
+  },
+  maxTextChars: {
+    schema: int(1),
+    default: 32768,
+    help: "Longest prompt or response, in characters",
+    arg: "n",
+  },
+  bodyLimitBytes: {
+    schema: int(1024),
+    default: 8 * 1024 * 1024,
+    help: "Largest request body",
+    arg: "bytes",
+  },
+  featureCacheBytes: {
+    schema: int(0),
+    default: 256 * 1024 * 1024,
+    help: "Memory for cached per-text base rewards and projections",
+    arg: "bytes",
+  },
+  adapterCacheBytes: {
+    schema: int(0),
+    default: 64 * 1024 * 1024,
+    help: "Memory for cached user adapters",
+    arg: "bytes",
+  },
+  negativeCacheMs: {
+    schema: int(0),
+    default: 2000,
+    help: "How long an unknown user is remembered as unknown",
+    arg: "ms",
+  },
+  logLevel: {
+    schema: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
+    default: "info",
+    help: "Log level",
+    arg: "level",
+  },
+} as const;
+
+export type SettingName = keyof typeof SETTINGS;
+export type Config = { [K in SettingName]: z.output<(typeof SETTINGS)[K]["schema"]> };
+
+export function envName(name: string): string {
+  return `SHARELORA_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+export function flagName(name: string): string {
+  return `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+export class ConfigError extends Error {
+  readonly code = "INVALID_CONFIG";
+}
+
+/** Precedence: explicit options (CLI flags, tests) over SHARELORA_* variables over defaults. */
+export function loadConfig(
+  options: Partial<Record<SettingName, unknown>> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Config {
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [name, setting] of Object.entries(SETTINGS)) {
+    const fromEnv = env[envName(name)];
+    const raw =
+      options[name as SettingName] ??
+      (fromEnv === undefined || fromEnv === "" ? undefined : fromEnv);
+    if (raw === undefined) {
+      out[name] = setting.default;
+      continue;
+    }
+    const parsed = (setting.schema as z.ZodType).safeParse(raw);
+    if (parsed.success) out[name] = parsed.data;
+    else {
+      const source = options[name as SettingName] !== undefined ? flagName(name) : envName(name);
+      problems.push(
+        `${source}: ${parsed.error.issues.map((i) => i.message).join("; ")} (got ${JSON.stringify(raw)})`,
+      );
+    }
+  }
+  if (problems.length > 0)
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join("\n  ")}`);
+  return out as Config;
+}

@@ -1,0 +1,104 @@
+/**
+ * One table maps every stable error code to its HTTP status and RFC 9457 problem type,
+ * so routes throw `ProblemError`s and never pick statuses themselves.
+ */
+export const PROBLEMS = {
+  INVALID_REQUEST: { status: 400, title: "Invalid request" },
+  INVALID_JSON: { status: 400, title: "Malformed JSON body" },
+  INVALID_USER_ID: { status: 400, title: "Invalid user id" },
+  INVALID_MESSAGES: { status: 400, title: "Invalid messages" },
+  INVALID_LOGPROBS: { status: 400, title: "Invalid log-probabilities" },
+  TEXT_TOO_LONG: { status: 400, title: "Text longer than the model's max_length" },
+  INVALID_ADAPTER: { status: 400, title: "Invalid adapter file" },
+  UNAUTHORIZED: { status: 401, title: "Missing or invalid API key" },
+  FORBIDDEN: { status: 403, title: "API key not allowed here" },
+  NOT_FOUND: { status: 404, title: "Not found" },
+  USER_NOT_FOUND: { status: 404, title: "Unknown user" },
+  JOB_NOT_FOUND: { status: 404, title: "Unknown job" },
+  METHOD_NOT_ALLOWED: { status: 405, title: "Method not allowed" },
+  CONFLICT: { status: 409, title: "Conflict" },
+  PAYLOAD_TOO_LARGE: { status: 413, title: "Payload too large" },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "Unsupported media type" },
+  OVERLOADED: { status: 429, title: "Model is overloaded" },
+  CANCELLED: { status: 499, title: "Client closed request" },
+  ADAPTER_CORRUPT: { status: 500, title: "Stored adapter is unreadable" },
+  FIT_FAILED: { status: 500, title: "Fit failed" },
+  INTERNAL: { status: 500, title: "Internal error" },
+  INFERENCE_FAILED: { status: 500, title: "Inference failed" },
+  NOT_READY: { status: 503, title: "Not ready" },
+  SHUTTING_DOWN: { status: 503, title: "Shutting down" },
+  STORE_UNAVAILABLE: { status: 503, title: "Adapter store unavailable" },
+  TIMEOUT: { status: 504, title: "Request timed out" },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ProblemCode = keyof typeof PROBLEMS;
+
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ProblemCode;
+  field?: string;
+  instance?: string;
+  [extension: string]: unknown;
+}
+
+export function problemType(code: ProblemCode): string {
+  return `urn:sharelora:problem:${code.toLowerCase().replaceAll("_", "-")}`;
+}
+
+export class ProblemError extends Error {
+  readonly code: ProblemCode;
+  readonly field: string | undefined;
+  readonly extensions: Record<string, unknown>;
+
+  constructor(
+    code: ProblemCode,
+    detail: string,
+    options: { field?: string; cause?: unknown; extensions?: Record<string, unknown> } = {},
+  ) {
+    super(detail, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "ProblemError";
+    this.code = code;
+    this.field = options.field;
+    this.extensions = options.extensions ?? {};
+  }
+
+  get status(): number {
+    return PROBLEMS[this.code].status;
+  }
+
+  toProblem(instance?: string): ProblemDetails {
+    const body: ProblemDetails = {
+      type: problemType(this.code),
+      title: PROBLEMS[this.code].title,
+      status: this.status,
+      detail: this.message,
+      code: this.code,
+      ...this.extensions,
+    };
+    if (this.field !== undefined) body.field = this.field;
+    if (instance !== undefined) body.instance = instance;
+    return body;
+  }
+}
+
+/** Errors from lower layers carry a string `code`; known ones keep their meaning at the edge. */
+export function toProblemError(error: unknown): ProblemError {
+  if (error instanceof ProblemError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  const field = (error as { field?: unknown } | null)?.field;
+  const options = typeof field === "string" ? { field, cause: error } : { cause: error };
+  if (typeof code === "string" && code in PROBLEMS) {
+    return new ProblemError(code as ProblemCode, message, options);
+  }
+  if (code === "ADAPTER_SHAPE_MISMATCH")
+    return new ProblemError("INVALID_ADAPTER", message, options);
+  if (code === "SAFETENSORS_INVALID") return new ProblemError("INVALID_ADAPTER", message, options);
+  if (error instanceof Error && error.name === "AbortError") {
+    return new ProblemError("CANCELLED", "The client closed the request", { cause: error });
+  }
+  return new ProblemError("INTERNAL", "Internal error", { cause: error });
+}

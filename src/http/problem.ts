@@ -1,0 +1,68 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
+import { ProblemError, toProblemError } from "../errors.js";
+
+/** "/items/0/prompt" → "items[0].prompt" */
+export function fieldFromPath(context: string | undefined, instancePath: string): string {
+  const parts = instancePath.split("/").filter((p) => p.length > 0);
+  let field = context === "body" || context === undefined ? "" : context;
+  for (const part of parts) {
+    if (/^\d+$/.test(part)) field += `[${part}]`;
+    else field += field.length === 0 ? part : `.${part}`;
+  }
+  return field.length > 0 ? field : (context ?? "body");
+}
+
+const FASTIFY_CODES: Record<string, (error: FastifyError) => ProblemError> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: () =>
+    new ProblemError("PAYLOAD_TOO_LARGE", "The request body is too large"),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: (e) => new ProblemError("UNSUPPORTED_MEDIA_TYPE", e.message),
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: (e) => new ProblemError("INVALID_REQUEST", e.message),
+  FST_ERR_CTP_EMPTY_JSON_BODY: () =>
+    new ProblemError("INVALID_JSON", "The body is empty but the content type is application/json", {
+      field: "body",
+    }),
+  FST_ERR_CTP_INVALID_JSON_BODY: (e) =>
+    new ProblemError("INVALID_JSON", e.message, { field: "body" }),
+};
+
+export function toProblem(error: unknown): ProblemError {
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const first = error.validation[0];
+    const field = fieldFromPath(error.validationContext, first?.instancePath ?? "");
+    const detail = error.validation
+      .slice(0, 5)
+      .map((v) => `${fieldFromPath(error.validationContext, v.instancePath)}: ${v.message}`)
+      .join("; ");
+    return new ProblemError("INVALID_REQUEST", detail, { field });
+  }
+  const fastifyError = error as FastifyError;
+  if (typeof fastifyError?.code === "string" && fastifyError.code in FASTIFY_CODES) {
+    return FASTIFY_CODES[fastifyError.code]!(fastifyError);
+  }
+  if (typeof fastifyError?.statusCode === "number" && fastifyError.statusCode === 413) {
+    return new ProblemError("PAYLOAD_TOO_LARGE", "The request body is too large");
+  }
+  if (error instanceof SyntaxError)
+    return new ProblemError("INVALID_JSON", error.message, { field: "body" });
+  return toProblemError(error);
+}
+
+export function sendProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: unknown,
+): FastifyReply {
+  const problem = toProblem(error);
+  if (problem.status >= 500)
+    request.log.error({ err: error, code: problem.code }, "request failed");
+  else request.log.debug({ code: problem.code, field: problem.field }, "request rejected");
+  const retryAfter = problem.extensions["retry_after_s"];
+  if (typeof retryAfter === "number")
+    void reply.header("retry-after", String(Math.ceil(retryAfter)));
+  return reply
+    .code(problem.status)
+    .type("application/problem+json")
+    .serializer(JSON.stringify)
+    .send(problem.toProblem(request.url));
+}

@@ -1,0 +1,132 @@
+import * as ort from "onnxruntime-node";
+
+/** The only module that imports onnxruntime: everything else sees plain typed arrays. */
+
+export type Device = { kind: "cpu" } | { kind: "cuda"; deviceId: number };
+
+export interface SessionOptions {
+  device: Device;
+  intraOpThreads?: number;
+  label: string;
+}
+
+export type Feed =
+  | { type: "int64"; data: BigInt64Array; dims: readonly number[] }
+  | { type: "float32"; data: Float32Array; dims: readonly number[] };
+
+export interface Output {
+  data: Float32Array;
+  dims: readonly number[];
+}
+
+export class SessionError extends Error {
+  readonly code = "INFERENCE_FAILED";
+}
+
+export class ProviderUnavailableError extends Error {
+  readonly code = "PROVIDER_UNAVAILABLE";
+}
+
+export function cudaBundled(): boolean {
+  return ort.listSupportedBackends().some((b) => b.name === "cuda");
+}
+
+export class OnnxSession {
+  readonly #session: ort.InferenceSession;
+  readonly #label: string;
+  readonly provider: string;
+
+  private constructor(session: ort.InferenceSession, label: string, provider: string) {
+    this.#session = session;
+    this.#label = label;
+    this.provider = provider;
+  }
+
+  static async create(model: Uint8Array | string, options: SessionOptions): Promise<OnnxSession> {
+    const provider = options.device.kind === "cuda" ? `cuda:${options.device.deviceId}` : "cpu";
+    const executionProviders: ort.InferenceSession.ExecutionProviderConfig[] =
+      options.device.kind === "cuda"
+        ? [{ name: "cuda", deviceId: options.device.deviceId }]
+        : ["cpu"];
+    const sessionOptions: ort.InferenceSession.SessionOptions = {
+      executionProviders,
+      graphOptimizationLevel: "all",
+      ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
+    };
+    try {
+      const session =
+        typeof model === "string"
+          ? await ort.InferenceSession.create(model, sessionOptions)
+          : await ort.InferenceSession.create(model, sessionOptions);
+      return new OnnxSession(session, options.label, provider);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (options.device.kind === "cuda") {
+        throw new ProviderUnavailableError(
+          `Cannot create the ${options.label} session on ${provider}: ${message}. ` +
+            "Install onnxruntime's CUDA execution provider with " +
+            "`ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` on a machine with CUDA 12 and cuDNN 9.",
+          { cause: error },
+        );
+      }
+      throw new SessionError(`Cannot load the ${options.label} model: ${message}`, {
+        cause: error,
+      });
+    }
+  }
+
+  get inputNames(): readonly string[] {
+    return this.#session.inputNames;
+  }
+
+  get outputNames(): readonly string[] {
+    return this.#session.outputNames;
+  }
+
+  async run(
+    feeds: Record<string, Feed>,
+    outputNames: readonly string[],
+  ): Promise<Record<string, Output>> {
+    for (const name of this.#session.inputNames) {
+      if (!(name in feeds)) {
+        throw new SessionError(
+          `The ${this.#label} model expects input "${name}"; got ${Object.keys(feeds).join(", ")}`,
+        );
+      }
+    }
+    const tensors: Record<string, ort.Tensor> = {};
+    for (const name of this.#session.inputNames) {
+      const feed = feeds[name]!;
+      tensors[name] = new ort.Tensor(feed.type, feed.data, feed.dims);
+    }
+    let results: ort.InferenceSession.ReturnType | undefined;
+    try {
+      results = await this.#session.run(tensors, outputNames as string[]);
+      const out: Record<string, Output> = {};
+      for (const name of outputNames) {
+        const tensor = results[name];
+        if (!tensor || tensor.type !== "float32") {
+          throw new SessionError(
+            `The ${this.#label} model did not return float32 output "${name}"`,
+          );
+        }
+        out[name] = { data: tensor.data as Float32Array, dims: tensor.dims };
+      }
+      return out;
+    } catch (error) {
+      if (error instanceof SessionError) throw error;
+      throw new SessionError(
+        `The ${this.#label} model failed: ${error instanceof Error ? error.message : error}`,
+        {
+          cause: error,
+        },
+      );
+    } finally {
+      for (const tensor of Object.values(tensors)) tensor.dispose();
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await this.#session.release();
+  }
+}

@@ -1,0 +1,12 @@
+/** Numerically stable logistic functions (no overflow, no cancellation for large |z|). */
+
+export function sigmoid(z: number): number {
+  if (z >= 0) return 1 / (1 + Math.exp(-z));
+  const e = Math.exp(z);
+  return e / (1 + e);
+}
+
+/** log σ(z) = −log(1 + e^{−z}). */
+export function logSigmoid(z: number): number {
+  return z >= 0 ? -Math.log1p(Math.exp(-z)) : z - Math.log1p(Math.exp(z));
+}

@@ -1,0 +1,186 @@
+import { createHash } from "node:crypto";
+import { access, readFile } from "node:fs/promises";
+import { isAbsolute, join, resolve } from "node:path";
+import { z } from "zod";
+
+export const MANIFEST_FILE = "manifest.json";
+
+export class ManifestError extends Error {
+  readonly code = "MANIFEST_INVALID";
+  override readonly name = "ManifestError";
+}
+
+export class ModelDirError extends Error {
+  readonly code = "MODEL_DIR_INVALID";
+  override readonly name = "ModelDirError";
+}
+
+export class BackboneHashMismatchError extends Error {
+  readonly code = "BACKBONE_HASH_MISMATCH";
+  override readonly name = "BackboneHashMismatchError";
+}
+
+const relativePath = z
+  .string()
+  .min(1)
+  .refine((path) => !isAbsolute(path) && !path.split(/[\\/]/).includes(".."), {
+    message: "expected a relative path inside the model directory (no '..', not absolute)",
+  });
+
+const tokenId = z.int().min(0);
+const specialByteId = z.int().min(256, "expected an id of at least 256 (0..255 are the bytes)");
+
+const bytesTokenizerSchema = z
+  .strictObject({
+    type: z.literal("bytes"),
+    pad_id: specialByteId,
+    bos_id: specialByteId,
+    sep_id: specialByteId,
+    eos_id: specialByteId,
+  })
+  .refine(
+    (tokenizer) =>
+      new Set([tokenizer.pad_id, tokenizer.bos_id, tokenizer.sep_id, tokenizer.eos_id]).size === 4,
+    { message: "expected pad_id, bos_id, sep_id and eos_id to be distinct" },
+  );
+
+const hfTokenizerSchema = z.strictObject({
+  type: z.literal("hf"),
+  file: relativePath,
+  /** Optional tokenizer_config.json next to tokenizer.json (special tokens, pad token). */
+  config: relativePath.optional(),
+  /** Overrides the pad id found in tokenizer.json / tokenizer_config.json. */
+  pad_id: tokenId.optional(),
+});
+
+const backboneSchema = z.strictObject({
+  file: relativePath,
+  output: z.string().min(1),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, "expected 64 lowercase hex characters")
+    .optional(),
+});
+
+export const manifestSchema = z
+  .strictObject({
+    id: z.string().min(1),
+    tokenizer: z.discriminatedUnion("type", [bytesTokenizerSchema, hfTokenizerSchema]),
+    max_length: z.int().min(3),
+    pooling: z.enum(["none", "mean", "cls"]),
+    d: z.int().min(1),
+    m: z.int().min(1),
+    backbone: backboneSchema,
+    head: relativePath,
+    chat_template: z.string().min(1).optional(),
+  })
+  .refine((manifest) => manifest.pooling === "none" || manifest.m === 1, {
+    message: "pooling 'mean' and 'cls' pool one view, so m must be 1",
+    path: ["m"],
+  });
+
+export type Manifest = z.infer<typeof manifestSchema>;
+export type TokenizerSpec = Manifest["tokenizer"];
+export type BytesTokenizerSpec = Extract<TokenizerSpec, { type: "bytes" }>;
+export type HfTokenizerSpec = Extract<TokenizerSpec, { type: "hf" }>;
+export type Pooling = Manifest["pooling"];
+
+export interface Backbone {
+  /** Absolute path of the ONNX file. */
+  path: string;
+  bytes: Uint8Array;
+  /** Lowercase hex sha256 of `bytes`. */
+  sha256: string;
+}
+
+export interface ModelDirectory {
+  /** Absolute path of the model directory. */
+  dir: string;
+  manifest: Manifest;
+  backbone: Backbone;
+  /** Absolute path of the default head directory. */
+  headDir: string;
+}
+
+/** Validates parsed manifest JSON; `source` names the file in error messages. */
+export function parseManifest(json: unknown, source: string): Manifest {
+  const result = manifestSchema.safeParse(json);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map(
+    (issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`,
+  );
+  throw new ManifestError(`${source}: invalid manifest: ${problems.join("; ")}`);
+}
+
+/** Resolves a manifest-relative path against the model directory. */
+export function resolveModelPath(dir: string, relative: string): string {
+  return join(resolve(dir), relative);
+}
+
+export async function readManifest(dir: string): Promise<Manifest> {
+  const path = resolveModelPath(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new ModelDirError(`${path}: cannot read the manifest: ${(error as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ManifestError(`${path}: not valid JSON: ${(error as Error).message}`);
+  }
+  return parseManifest(json, path);
+}
+
+async function readBackbone(dir: string, manifest: Manifest): Promise<Backbone> {
+  const path = resolveModelPath(dir, manifest.backbone.file);
+  let bytes: Uint8Array;
+  try {
+    const buffer = await readFile(path);
+    bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  } catch (error) {
+    throw new ModelDirError(
+      `${path}: cannot read the backbone named by backbone.file: ${(error as Error).message}`,
+    );
+  }
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  const expected = manifest.backbone.sha256;
+  if (expected !== undefined && expected !== sha256) {
+    throw new BackboneHashMismatchError(
+      `${path}: sha256 is ${sha256} but the manifest expects ${expected}`,
+    );
+  }
+  return { path, bytes, sha256 };
+}
+
+async function assertReadable(path: string, field: string): Promise<void> {
+  try {
+    await access(path);
+  } catch {
+    throw new ModelDirError(`${path}: missing; it is named by the manifest field ${field}`);
+  }
+}
+
+/**
+ * Reads and validates a model directory: its manifest, the backbone bytes (checked against
+ * backbone.sha256 when the manifest pins one) and the presence of the tokenizer and head.
+ */
+export async function loadModelDir(dir: string): Promise<ModelDirectory> {
+  const absolute = resolve(dir);
+  const manifest = await readManifest(absolute);
+  const headDir = resolveModelPath(absolute, manifest.head);
+  await assertReadable(headDir, "head");
+  if (manifest.tokenizer.type === "hf") {
+    await assertReadable(resolveModelPath(absolute, manifest.tokenizer.file), "tokenizer.file");
+    if (manifest.tokenizer.config !== undefined) {
+      await assertReadable(
+        resolveModelPath(absolute, manifest.tokenizer.config),
+        "tokenizer.config",
+      );
+    }
+  }
+  const backbone = await readBackbone(absolute, manifest);
+  return { dir: absolute, manifest, backbone, headDir };
+}

@@ -1,0 +1,331 @@
+export type DType = "F32" | "F64" | "I32" | "I64" | "U8";
+export type TensorData = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
+
+export interface Tensor {
+  dtype: DType;
+  shape: number[];
+  data: TensorData;
+}
+
+export interface DecodedSafetensors {
+  tensors: Record<string, Tensor>;
+  metadata: Record<string, string>;
+}
+
+export interface SafetensorsLimits {
+  /** Upper bound on the JSON header length in bytes (default 1 MiB). */
+  maxHeaderBytes?: number;
+  /** Upper bound on the whole file length in bytes (default: unbounded). */
+  maxBytes?: number;
+}
+
+export class SafetensorsError extends Error {
+  readonly code = "SAFETENSORS_INVALID";
+  override readonly name = "SafetensorsError";
+}
+
+const HEADER_LENGTH_BYTES = 8;
+const HEADER_ALIGNMENT = 8;
+const METADATA_KEY = "__metadata__";
+const DEFAULT_MAX_HEADER_BYTES = 1024 * 1024;
+const TENSOR_ENTRY_KEYS = ["data_offsets", "dtype", "shape"];
+
+const DTYPE_BYTES: Record<DType, number> = { F32: 4, F64: 8, I32: 4, I64: 8, U8: 1 };
+
+type TypedArrayConstructor =
+  | Float32ArrayConstructor
+  | Float64ArrayConstructor
+  | Int32ArrayConstructor
+  | BigInt64ArrayConstructor
+  | Uint8ArrayConstructor;
+
+const DTYPE_ARRAY: Record<DType, TypedArrayConstructor> = {
+  F32: Float32Array,
+  F64: Float64Array,
+  I32: Int32Array,
+  I64: BigInt64Array,
+  U8: Uint8Array,
+};
+
+// The reference implementation writes tensors by descending dtype (this order) and then by name,
+// which keeps every tensor naturally aligned; following it makes our files byte-identical to its.
+const WRITE_ORDER: Record<DType, number> = { I64: 0, F64: 1, F32: 2, I32: 3, U8: 4 };
+
+// The format is little-endian; typed arrays use the host order, so a big-endian host would need
+// byte swapping that this module does not implement.
+const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function assertLittleEndianHost(): void {
+  if (!HOST_IS_LITTLE_ENDIAN) {
+    throw new SafetensorsError("safetensors I/O requires a little-endian host");
+  }
+}
+
+function isDType(value: unknown): value is DType {
+  return typeof value === "string" && Object.hasOwn(DTYPE_BYTES, value);
+}
+
+function elementCount(shape: readonly number[]): number {
+  let count = 1;
+  for (const dim of shape) count *= dim;
+  return count;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "string" ? JSON.stringify(value) : typeof value;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function assertEncodableTensor(name: string, tensor: Tensor): void {
+  if (name.length === 0 || name === METADATA_KEY) {
+    throw new TypeError(`tensor name must be a non-empty string other than ${METADATA_KEY}`);
+  }
+  if (!isDType(tensor.dtype)) {
+    throw new TypeError(
+      `tensor ${name}: expected dtype one of ${Object.keys(DTYPE_BYTES).join(", ")}, got ${describe(tensor.dtype)}`,
+    );
+  }
+  if (!(tensor.data instanceof DTYPE_ARRAY[tensor.dtype])) {
+    throw new TypeError(
+      `tensor ${name}: dtype ${tensor.dtype} expects a ${DTYPE_ARRAY[tensor.dtype].name}`,
+    );
+  }
+  if (!tensor.shape.every((dim) => Number.isSafeInteger(dim) && dim >= 0)) {
+    throw new TypeError(
+      `tensor ${name}: expected shape of non-negative integers, got [${tensor.shape}]`,
+    );
+  }
+  const count = elementCount(tensor.shape);
+  if (count !== tensor.data.length) {
+    throw new TypeError(
+      `tensor ${name}: shape [${tensor.shape}] holds ${count} elements but data has ${tensor.data.length}`,
+    );
+  }
+}
+
+export function encodeSafetensors(
+  tensors: Record<string, Tensor>,
+  metadata: Record<string, string> = {},
+): Uint8Array {
+  assertLittleEndianHost();
+  for (const [name, tensor] of Object.entries(tensors)) assertEncodableTensor(name, tensor);
+  const names = Object.keys(tensors).sort(
+    (a, b) =>
+      WRITE_ORDER[tensors[a]!.dtype] - WRITE_ORDER[tensors[b]!.dtype] ||
+      Buffer.compare(Buffer.from(a), Buffer.from(b)),
+  );
+  const headerEntries: [string, unknown][] = [];
+  const metadataEntries = Object.entries(metadata);
+  if (metadataEntries.length > 0) {
+    for (const [key, value] of metadataEntries) {
+      if (typeof value !== "string") {
+        throw new TypeError(`metadata ${key}: expected a string value, got ${describe(value)}`);
+      }
+    }
+    headerEntries.push([METADATA_KEY, Object.fromEntries(metadataEntries)]);
+  }
+  let offset = 0;
+  for (const name of names) {
+    const tensor = tensors[name]!;
+    const end = offset + tensor.data.byteLength;
+    headerEntries.push([
+      name,
+      { dtype: tensor.dtype, shape: [...tensor.shape], data_offsets: [offset, end] },
+    ]);
+    offset = end;
+  }
+
+  // Serialized entry by entry: an object would move integer-like names first and reorder the header.
+  const headerText = `{${headerEntries.map(([key, value]) => `${JSON.stringify(key)}:${JSON.stringify(value)}`).join(",")}}`;
+  const json = new TextEncoder().encode(headerText);
+  const padding = (HEADER_ALIGNMENT - (json.length % HEADER_ALIGNMENT)) % HEADER_ALIGNMENT;
+  const headerLength = json.length + padding;
+  const out = new Uint8Array(HEADER_LENGTH_BYTES + headerLength + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerLength), true);
+  out.set(json, HEADER_LENGTH_BYTES);
+  out.fill(0x20, HEADER_LENGTH_BYTES + json.length, HEADER_LENGTH_BYTES + headerLength);
+
+  let cursor = HEADER_LENGTH_BYTES + headerLength;
+  for (const name of names) {
+    const { data } = tensors[name]!;
+    out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), cursor);
+    cursor += data.byteLength;
+  }
+  return out;
+}
+
+interface TensorEntry {
+  name: string;
+  dtype: DType;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+function parseHeaderLength(bytes: Uint8Array, maxHeaderBytes: number): number {
+  if (bytes.length < HEADER_LENGTH_BYTES) {
+    throw new SafetensorsError(
+      `file is ${bytes.length} bytes; expected at least ${HEADER_LENGTH_BYTES} for the header length`,
+    );
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, HEADER_LENGTH_BYTES);
+  const length = view.getBigUint64(0, true);
+  if (length > BigInt(maxHeaderBytes)) {
+    throw new SafetensorsError(
+      `header length ${length} exceeds the limit of ${maxHeaderBytes} bytes`,
+    );
+  }
+  if (length > BigInt(bytes.length - HEADER_LENGTH_BYTES)) {
+    throw new SafetensorsError(
+      `header length ${length} exceeds the ${bytes.length - HEADER_LENGTH_BYTES} bytes after the length prefix`,
+    );
+  }
+  return Number(length);
+}
+
+function parseHeaderJson(bytes: Uint8Array, headerLength: number): Record<string, unknown> {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(
+      bytes.subarray(HEADER_LENGTH_BYTES, HEADER_LENGTH_BYTES + headerLength),
+    );
+  } catch {
+    throw new SafetensorsError("header is not valid UTF-8");
+  }
+  if (!text.startsWith("{")) {
+    throw new SafetensorsError("header must be a JSON object starting with '{'");
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new SafetensorsError(`header is not valid JSON: ${(error as Error).message}`);
+  }
+  if (!isPlainObject(parsed)) {
+    throw new SafetensorsError(`header must be a JSON object, got ${describe(parsed)}`);
+  }
+  return parsed;
+}
+
+function parseMetadata(value: unknown): Record<string, string> {
+  if (!isPlainObject(value)) {
+    throw new SafetensorsError(`${METADATA_KEY} must be an object, got ${describe(value)}`);
+  }
+  for (const [key, entry] of Object.entries(value)) {
+    if (typeof entry !== "string") {
+      throw new SafetensorsError(
+        `${METADATA_KEY}.${key}: expected a string, got ${describe(entry)}`,
+      );
+    }
+  }
+  return Object.fromEntries(Object.entries(value)) as Record<string, string>;
+}
+
+function isOffset(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+function parseTensorEntry(name: string, value: unknown): TensorEntry {
+  if (!isPlainObject(value)) {
+    throw new SafetensorsError(`tensor ${name}: expected an object, got ${describe(value)}`);
+  }
+  const keys = Object.keys(value).sort();
+  if (keys.join() !== TENSOR_ENTRY_KEYS.join()) {
+    throw new SafetensorsError(
+      `tensor ${name}: expected exactly the keys ${TENSOR_ENTRY_KEYS.join(", ")}, got ${keys.join(", ") || "none"}`,
+    );
+  }
+  const { dtype, shape, data_offsets: offsets } = value;
+  if (!isDType(dtype)) {
+    throw new SafetensorsError(
+      `tensor ${name}: unsupported dtype ${describe(dtype)}; expected one of ${Object.keys(DTYPE_BYTES).join(", ")}`,
+    );
+  }
+  if (!Array.isArray(shape) || !shape.every(isOffset)) {
+    throw new SafetensorsError(
+      `tensor ${name}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`,
+    );
+  }
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isOffset)) {
+    throw new SafetensorsError(
+      `tensor ${name}: data_offsets must be [begin, end] non-negative integers, got ${JSON.stringify(offsets)}`,
+    );
+  }
+  const [begin, end] = offsets as [number, number];
+  const byteLength = elementCount(shape) * DTYPE_BYTES[dtype];
+  if (!Number.isSafeInteger(byteLength)) {
+    throw new SafetensorsError(`tensor ${name}: shape [${shape}] is too large`);
+  }
+  if (end < begin || end - begin !== byteLength) {
+    throw new SafetensorsError(
+      `tensor ${name}: data_offsets [${begin}, ${end}] span ${end - begin} bytes; ` +
+        `shape [${shape}] of ${dtype} needs ${byteLength}`,
+    );
+  }
+  return { name, dtype, shape: [...shape], begin, end };
+}
+
+function assertExactCoverage(entries: TensorEntry[], dataLength: number): void {
+  const ordered = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let expected = 0;
+  for (const entry of ordered) {
+    if (entry.begin !== expected) {
+      const problem = entry.begin < expected ? "overlaps the previous tensor" : "leaves a gap";
+      throw new SafetensorsError(
+        `tensor ${entry.name}: data_offsets [${entry.begin}, ${entry.end}] ${problem}; expected begin ${expected}`,
+      );
+    }
+    if (entry.end > dataLength) {
+      throw new SafetensorsError(
+        `tensor ${entry.name}: data_offsets [${entry.begin}, ${entry.end}] exceed the ${dataLength} data bytes`,
+      );
+    }
+    expected = entry.end;
+  }
+  if (expected !== dataLength) {
+    throw new SafetensorsError(
+      `tensors cover ${expected} of ${dataLength} data bytes; expected the data to be covered exactly`,
+    );
+  }
+}
+
+function copyTensor(data: Uint8Array, entry: TensorEntry): Tensor {
+  // A fresh, zero-offset buffer keeps the typed array aligned. (Buffer#slice would not copy.)
+  const copy = new Uint8Array(entry.end - entry.begin);
+  copy.set(data.subarray(entry.begin, entry.end));
+  return {
+    dtype: entry.dtype,
+    shape: entry.shape,
+    data: new DTYPE_ARRAY[entry.dtype](copy.buffer),
+  };
+}
+
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  limits: SafetensorsLimits = {},
+): DecodedSafetensors {
+  assertLittleEndianHost();
+  const maxBytes = limits.maxBytes ?? Number.POSITIVE_INFINITY;
+  if (bytes.length > maxBytes) {
+    throw new SafetensorsError(`file is ${bytes.length} bytes; the limit is ${maxBytes}`);
+  }
+  const headerLength = parseHeaderLength(bytes, limits.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES);
+  const header = parseHeaderJson(bytes, headerLength);
+
+  let metadata: Record<string, string> = {};
+  const entries: TensorEntry[] = [];
+  for (const [name, value] of Object.entries(header)) {
+    if (name === METADATA_KEY) metadata = parseMetadata(value);
+    else entries.push(parseTensorEntry(name, value));
+  }
+  const data = bytes.subarray(HEADER_LENGTH_BYTES + headerLength);
+  assertExactCoverage(entries, data.length);
+
+  const tensors = Object.fromEntries(entries.map((entry) => [entry.name, copyTensor(data, entry)]));
+  return { tensors, metadata };
+}

@@ -1,0 +1,233 @@
+/**
+ * Chooses the prior strength (λ for the isotropic prior, τ for the population prior) by
+ * cross-validated held-out log-likelihood: leave-one-out for small n, deterministic K-fold
+ * (pair j in fold j mod K) otherwise. The full-data solutions along the grid are computed first
+ * (each warm-started from the previous, strongest prior first); each fold then starts from the
+ * full-data solution at the same strength, and the final fit from the chosen one. One solver's
+ * buffers serve every fit; folds are row masks, so no data is copied.
+ */
+import { HeldOutStart } from "../math/held-out-start.js";
+import { lowerProductFromCholesky } from "../math/linalg.js";
+import { LogisticNewtonSolver } from "../math/logistic-newton.js";
+import { logSigmoid } from "../math/sigmoid.js";
+import {
+  assertStrength,
+  type FitOptions,
+  type FitResult,
+  fitWithShape,
+  newtonSettings,
+  type PairStats,
+  type PopulationPrior,
+  type Prior,
+  priorShape,
+  validatePairStats,
+} from "./logistic-fit.js";
+
+/** A prior without its strength. */
+export type PriorFamily = { kind: "isotropic" } | Omit<PopulationPrior, "tau">;
+
+/** A prior whose strength is chosen by cross-validation when left out. */
+export type PriorSpec =
+  | { kind: "isotropic"; lambda?: number }
+  | (Omit<PopulationPrior, "tau"> & { tau?: number });
+
+export interface CrossValidationOptions extends Pick<FitOptions, "tolerance" | "maxIterations"> {
+  /** Candidate strengths (default DEFAULT_LAMBDA_GRID or DEFAULT_TAU_GRID). */
+  grid?: readonly number[];
+  /** K for K-fold (default 5). */
+  folds?: number;
+  /** Leave-one-out when n ≤ this (default 32). */
+  leaveOneOutMaxPairs?: number;
+}
+
+export interface GridScore {
+  value: number;
+  /** Mean held-out log σ(o + w·g) per pair. */
+  logLikelihood: number;
+  /** Fraction of held-out pairs with o + w·g > 0. */
+  accuracy: number;
+}
+
+export interface CrossValidationResult {
+  /** The chosen strength: the grid value with the best held-out log-likelihood. */
+  value: number;
+  method: "leave-one-out" | "k-fold";
+  folds: number;
+  logLikelihood: number;
+  accuracy: number;
+  /** One score per grid value, in the grid's order. */
+  scores: GridScore[];
+}
+
+export interface SelectedFit {
+  fit: FitResult;
+  prior: Prior;
+  /** null when the strength was given. */
+  crossValidation: CrossValidationResult | null;
+}
+
+function logSpace(fromExponent: number, toExponent: number, count: number): readonly number[] {
+  const step = (toExponent - fromExponent) / (count - 1);
+  return Object.freeze(Array.from({ length: count }, (_, i) => 10 ** (fromExponent + i * step)));
+}
+
+export const DEFAULT_LAMBDA_GRID = logSpace(-3, 2, 8);
+export const DEFAULT_TAU_GRID = logSpace(-2, 3, 8);
+export const DEFAULT_FOLDS = 5;
+export const DEFAULT_LEAVE_ONE_OUT_MAX_PAIRS = 32;
+
+export function crossValidatePrior(
+  stats: PairStats,
+  family: PriorFamily,
+  options: CrossValidationOptions = {},
+): CrossValidationResult {
+  validatePairStats(stats);
+  if (stats.n < 1) throw new TypeError("stats.n: expected at least one pair to cross-validate");
+  const shape = priorShape(family, stats.p);
+  return runCrossValidation(stats, shape, family.kind, options, new LogisticNewtonSolver(stats.p))
+    .result;
+}
+
+/** Fits with the given strength, or with the strength chosen by cross-validation. */
+export function fitWithCrossValidation(
+  stats: PairStats,
+  spec: PriorSpec,
+  options: CrossValidationOptions = {},
+): SelectedFit {
+  validatePairStats(stats);
+  const shape = priorShape(spec, stats.p);
+  const settings = newtonSettings(options);
+  const solver = new LogisticNewtonSolver(stats.p, stats.n);
+  const given = spec.kind === "isotropic" ? spec.lambda : spec.tau;
+  let strength: number;
+  let crossValidation: CrossValidationResult | null = null;
+  let start: Float64Array = shape.mean;
+  if (given !== undefined) {
+    assertStrength(given, spec.kind === "isotropic" ? "lambda" : "tau");
+    strength = given;
+  } else if (stats.n === 0) {
+    strength = defaultGrid(spec.kind, options).reduce((a, b) => Math.max(a, b));
+  } else {
+    const run = runCrossValidation(stats, shape, spec.kind, options, solver);
+    crossValidation = run.result;
+    strength = run.result.value;
+    start = run.fullDataSolution;
+  }
+  const fit = fitWithShape(stats, shape, strength, settings, start, solver);
+  const prior: Prior =
+    spec.kind === "isotropic"
+      ? { kind: "isotropic", lambda: strength }
+      : { ...spec, kind: "population", tau: strength };
+  return { fit, prior, crossValidation };
+}
+
+function defaultGrid(
+  kind: PriorFamily["kind"],
+  options: CrossValidationOptions,
+): readonly number[] {
+  const grid = options.grid ?? (kind === "isotropic" ? DEFAULT_LAMBDA_GRID : DEFAULT_TAU_GRID);
+  if (!Array.isArray(grid) || grid.length === 0) {
+    throw new TypeError("grid: expected a non-empty array of finite positive numbers");
+  }
+  for (const value of grid) assertStrength(value, "grid[]");
+  return grid;
+}
+
+function runCrossValidation(
+  stats: PairStats,
+  shape: ReturnType<typeof priorShape>,
+  kind: PriorFamily["kind"],
+  options: CrossValidationOptions,
+  solver: LogisticNewtonSolver,
+): { result: CrossValidationResult; fullDataSolution: Float64Array } {
+  const grid = defaultGrid(kind, options);
+  const settings = newtonSettings(options);
+  const looMax = options.leaveOneOutMaxPairs ?? DEFAULT_LEAVE_ONE_OUT_MAX_PAIRS;
+  const requestedFolds = options.folds ?? DEFAULT_FOLDS;
+  if (!Number.isInteger(looMax) || looMax < 0) {
+    throw new TypeError(`leaveOneOutMaxPairs: expected a non-negative integer, got ${looMax}`);
+  }
+  if (!Number.isInteger(requestedFolds) || requestedFolds < 2) {
+    throw new TypeError(`folds: expected an integer ≥ 2, got ${String(requestedFolds)}`);
+  }
+  const { g, o, n, p } = stats;
+  const leaveOneOut = n <= looMax;
+  const folds = leaveOneOut ? n : Math.min(requestedFolds, n);
+  const active = new Uint8Array(n).fill(1);
+  const problem = {
+    g,
+    o,
+    n,
+    active,
+    priorPrecision: shape.precision,
+    priorMean: shape.mean,
+    priorScale: 1,
+  };
+
+  // The full-data path, strongest prior first (its solution is nearest the prior mean), gives
+  // every fold a starting point that differs from its optimum only by the held-out pairs.
+  const order = grid.map((_, i) => i).sort((a, b) => grid[b] - grid[a]);
+  const fullSolutions = new Float64Array(grid.length * p);
+  const fullHessians = new Float64Array(grid.length * p * p);
+  const w = Float64Array.from(shape.mean);
+  for (const index of order) {
+    problem.priorScale = grid[index];
+    solver.solve(problem, w, settings);
+    fullSolutions.set(w, index * p);
+    lowerProductFromCholesky(
+      solver.hessianFactor,
+      p,
+      fullHessians.subarray(index * p * p, (index + 1) * p * p),
+    );
+  }
+  const heldOutStart = new HeldOutStart(p);
+
+  const heldOutLogLikelihood = new Float64Array(grid.length);
+  const heldOutCorrect = new Float64Array(grid.length);
+  for (let fold = 0; fold < folds; fold++) {
+    for (let j = fold; j < n; j += folds) active[j] = 0;
+    for (let index = 0; index < grid.length; index++) {
+      problem.priorScale = grid[index];
+      heldOutStart.compute(
+        g,
+        o,
+        n,
+        fold,
+        folds,
+        fullSolutions.subarray(index * p, (index + 1) * p),
+        fullHessians.subarray(index * p * p, (index + 1) * p * p),
+        w,
+      );
+      solver.solve(problem, w, settings, false);
+      for (let j = fold; j < n; j += folds) {
+        let z = o[j];
+        for (let i = 0; i < p; i++) z += w[i] * g[j * p + i];
+        heldOutLogLikelihood[index] += logSigmoid(z);
+        if (z > 0) heldOutCorrect[index]++;
+      }
+    }
+    for (let j = fold; j < n; j += folds) active[j] = 1;
+  }
+
+  const scores = grid.map((value, index) => ({
+    value,
+    logLikelihood: heldOutLogLikelihood[index] / n,
+    accuracy: heldOutCorrect[index] / n,
+  }));
+  // Ties go to the stronger prior (visited first).
+  let best = order[0];
+  for (const index of order) {
+    if (scores[index].logLikelihood > scores[best].logLikelihood) best = index;
+  }
+  return {
+    result: {
+      value: grid[best],
+      method: leaveOneOut ? "leave-one-out" : "k-fold",
+      folds,
+      logLikelihood: scores[best].logLikelihood,
+      accuracy: scores[best].accuracy,
+      scores,
+    },
+    fullDataSolution: fullSolutions.slice(best * p, (best + 1) * p),
+  };
+}
