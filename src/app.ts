@@ -8,9 +8,12 @@ import type { Config } from "./config.js";
 import { ProblemError } from "./errors.js";
 import { registerJsonParser } from "./http/json-parser.js";
 import { sendProblem } from "./http/problem.js";
+import { fitRoutes } from "./routes/fit.js";
 import { healthRoutes } from "./routes/health.js";
 import { infoRoutes } from "./routes/info.js";
 import { scoringRoutes } from "./routes/scoring.js";
+import { shapedRoutes } from "./routes/shaped.js";
+import { userRoutes } from "./routes/users.js";
 import type { Runtime } from "./runtime.js";
 
 export type App = FastifyInstance;
@@ -66,5 +69,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(healthRoutes, { state });
   await app.register(infoRoutes, { state, config });
   await app.register(scoringRoutes, { state, config });
+  await app.register(shapedRoutes, { state, config });
+  await app.register(userRoutes, { state });
+  await app.register(fitRoutes, { state, config });
   return app;
 }

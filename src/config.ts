@@ -9,6 +9,20 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
 
 export const DEVICE_PATTERN = /^(cpu|auto|cuda(:\d+)?)$/;
 
+const TRUE_WORDS = ["true", "1", "yes", "on"];
+const FALSE_WORDS = ["false", "0", "no", "off"];
+
+/** A bare CLI flag gives `true`; flags and variables also take true/false, 1/0, yes/no, on/off. */
+const bool = z.union([
+  z.boolean(),
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .refine((s) => TRUE_WORDS.includes(s) || FALSE_WORDS.includes(s), "expected true or false")
+    .transform((s) => TRUE_WORDS.includes(s)),
+]);
+
 /**
  * Every setting is declared once: its CLI flag, its SHARELORA_* variable, its default and its
  * validation derive from this table, and so does the README's configuration table.
@@ -123,6 +137,51 @@ export const SETTINGS = {
     help: "How long an unknown user is remembered as unknown",
     arg: "ms",
   },
+  fitSyncMaxPairs: { schema: int(1), default: 256, help: "Fits with up to this many pairs answer at once; larger ones run as jobs", arg: "n" },
+  maxFitPairs: { schema: int(1), default: 4096, help: "Most preference pairs in one fit request (413 beyond)", arg: "n" },
+  maxStoredPairs: { schema: int(1), default: 1024, help: "Pair statistics kept per user for refits; the oldest are dropped first", arg: "n" },
+  metricsPort: {
+    schema: int(0, 65535),
+    default: 0,
+    help: "Serve GET /metrics on this port instead of the API port (0: on the API port)",
+    arg: "n",
+  },
+  protectMetrics: {
+    schema: bool,
+    default: false,
+    help: "Require an API key (any scope) for GET /metrics",
+    arg: "bool",
+  },
+  auth: {
+    schema: z.enum(["auto", "on", "off"]),
+    default: "auto",
+    help: "API keys: on (required), off (nobody is asked for one), auto (on when keys are configured)",
+    arg: "mode",
+  },
+  apiKeys: {
+    schema: z.string().trim().min(1).optional(),
+    default: undefined,
+    help: "API keys, as 'name=ci,scopes=score+fit,prefix=acme:,key=SECRET' entries separated by ';' (prefer the variable to the flag)",
+    arg: "keys",
+  },
+  apiKeysFile: {
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    help: 'JSON file of API key hashes: {"keys":[{"name","scopes":[...],"prefix"?,"sha256"}]}',
+    arg: "file",
+  },
+  allowUnauthenticatedPublic: {
+    schema: bool,
+    default: false,
+    help: "Allow listening on a non-loopback address with authentication off",
+    arg: "bool",
+  },
+  shutdownTimeoutMs: {
+    schema: int(0),
+    default: 30000,
+    help: "Longest drain of queued and in-flight work on SIGTERM before exiting 1",
+    arg: "ms",
+  },
   logLevel: {
     schema: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
     default: "info",
@@ -174,4 +233,30 @@ export function loadConfig(
   if (problems.length > 0)
     throw new ConfigError(`Invalid configuration:\n  ${problems.join("\n  ")}`);
   return out as Config;
+}
+
+/** How a flag's value is written in help: boolean flags may be given bare. */
+export function argText(arg: string): string {
+  return arg === "bool" ? "[bool]" : `<${arg}>`;
+}
+
+const defaultText = (value: unknown): string =>
+  value === undefined ? "—" : value === DEFAULT_MODEL_DIR ? "models/default" : `\`${String(value)}\``;
+
+/** The settings as a markdown table (flag, variable, default, meaning), for the README. */
+export function renderSettingsTable(): string {
+  const rows = Object.entries(SETTINGS).map(([name, setting]) => {
+    const cells = [
+      `\`${flagName(name)} ${argText(setting.arg)}\``,
+      `\`${envName(name)}\``,
+      defaultText(setting.default),
+      setting.help.replaceAll("|", "\\|"),
+    ];
+    return `| ${cells.join(" | ")} |`;
+  });
+  return [
+    "| Flag | Environment variable | Default | Meaning |",
+    "| --- | --- | --- | --- |",
+    ...rows,
+  ].join("\n");
 }

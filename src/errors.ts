@@ -8,6 +8,7 @@ export const PROBLEMS = {
   INVALID_USER_ID: { status: 400, title: "Invalid user id" },
   INVALID_MESSAGES: { status: 400, title: "Invalid messages" },
   INVALID_LOGPROBS: { status: 400, title: "Invalid log-probabilities" },
+  REWARD_OVERFLOW: { status: 400, title: "Shaped reward overflows" },
   TEXT_TOO_LONG: { status: 400, title: "Text longer than the model's max_length" },
   INVALID_ADAPTER: { status: 400, title: "Invalid adapter file" },
   UNAUTHORIZED: { status: 401, title: "Missing or invalid API key" },

@@ -12,6 +12,8 @@ import { createTokenizer } from "./inference/tokenizer.js";
 import { inverseQuadraticForm } from "./math/linalg.js";
 import { type Head, readHead } from "./model/head-file.js";
 import { loadModelDir, type Manifest } from "./model/manifest.js";
+import { type FitObserver, FitService } from "./service/fit-service.js";
+import { JobRegistry } from "./service/jobs.js";
 import { type Personalization, RewardService } from "./service/reward-service.js";
 
 export interface Runtime {
@@ -24,6 +26,8 @@ export interface Runtime {
   readonly store: AdapterStore;
   readonly adapters: AdapterCache;
   readonly service: RewardService;
+  readonly fits: FitService;
+  readonly jobs: JobRegistry;
   /** Messages → (prompt, response); a malformed conversation is a 400 naming `field`. */
   render(item: RewardItem, field: string): { prompt: string; response: string };
   /** σ(x) = sqrt(xᵀ H⁻¹ x) under the user's posterior, or the prior I/λ₀ without an adapter. */
@@ -31,7 +35,7 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export interface RuntimeHooks extends EngineObserver {
+export interface RuntimeHooks extends EngineObserver, FitObserver {
   onFallback?(message: string): void;
   onInference?(seconds: number, batchSize: number): void;
 }
@@ -92,6 +96,14 @@ export async function createRuntime(
     headHash: head.hash,
     modelId: manifest.id,
   });
+  const fits = new FitService({
+    engine,
+    store: adapters,
+    head,
+    maxStoredPairs: config.maxStoredPairs,
+    observer: hooks,
+  });
+  const jobs = new JobRegistry();
   const p = head.k * head.m;
   const scratch = new Float64Array(p);
   return {
@@ -104,6 +116,8 @@ export async function createRuntime(
     store,
     adapters,
     service,
+    fits,
+    jobs,
     render(item, field) {
       try {
         return renderer.render(item);
@@ -126,6 +140,7 @@ export async function createRuntime(
       return Math.sqrt(sum / PRIOR_LAMBDA);
     },
     async close() {
+      await jobs.drain();
       await engine.drain();
       await store.close();
       await backend.dispose();

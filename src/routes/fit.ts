@@ -1,0 +1,83 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import type { AppState } from "../app.js";
+import type { Config } from "../config.js";
+import { ProblemError } from "../errors.js";
+import { problem, problemResponses } from "../schemas/common.js";
+import { fitAccepted, fitRequest, fitResult, jobStatus } from "../schemas/fit.js";
+import { userParams } from "../schemas/users.js";
+import type { FitProgress } from "../service/fit-service.js";
+import { preferenceTexts } from "../service/preference.js";
+
+export const fitRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Config }> = async (
+  app,
+  { state, config },
+) => {
+  const limits = { maxItems: config.maxItems, maxTextChars: config.maxTextChars };
+
+  app.post(
+    "/v1/users/:user/fit",
+    {
+      schema: {
+        summary: "Onboard or update a user: fit W from preference pairs with B frozen",
+        description:
+          `Up to ${config.fitSyncMaxPairs} pairs the fit runs before the answer (200); larger requests ` +
+          "answer 202 with a job to poll at /v1/jobs/{id}.",
+        tags: ["users"],
+        params: userParams,
+        body: fitRequest(limits),
+        response: { 200: fitResult, 202: fitAccepted, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const runtime = state.require();
+      const { user } = request.params;
+      const body = request.body;
+      if (body.pairs.length > config.maxFitPairs) {
+        throw new ProblemError(
+          "PAYLOAD_TOO_LARGE",
+          `${body.pairs.length} pairs is more than the ${config.maxFitPairs} allowed in one fit`,
+          { field: "pairs" },
+        );
+      }
+      const { chosen, rejected } = preferenceTexts(body.pairs, runtime.render);
+      const fitRequestBody = { chosen, rejected, mode: body.mode, l2: body.l2 };
+      if (body.pairs.length <= config.fitSyncMaxPairs) {
+        return runtime.fits.fit(user, fitRequestBody);
+      }
+      const job = runtime.jobs.start(
+        user,
+        chosen.length * 2,
+        (onProgress: (progress: FitProgress) => void) =>
+          runtime.fits.fit(user, fitRequestBody, { onProgress }),
+      );
+      return reply.code(202).send({
+        job_id: job.job_id,
+        status_url: `/v1/jobs/${job.job_id}`,
+        n_new_pairs: body.pairs.length,
+      });
+    },
+  );
+
+  app.get(
+    "/v1/jobs/:id",
+    {
+      schema: {
+        summary: "Status of a background fit",
+        tags: ["users"],
+        params: z.object({ id: z.string().uuid() }),
+        response: { 200: jobStatus, 404: problem, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const runtime = state.require();
+      const job = runtime.jobs.get(request.params.id);
+      if (!job)
+        throw new ProblemError(
+          "JOB_NOT_FOUND",
+          "No such job (jobs are kept in memory for an hour)",
+        );
+      return job;
+    },
+  );
+};

@@ -1,0 +1,79 @@
+import { z } from "zod";
+import { type Limits, messages, text } from "./common.js";
+
+export function preferencePair(limits: Limits) {
+  return z.union([
+    z
+      .object({
+        prompt: text(limits, "Prompt"),
+        chosen: text(limits, "Preferred response"),
+        rejected: text(limits, "Rejected response"),
+      })
+      .strict(),
+    z
+      .object({
+        prompt: messages(limits).describe(
+          "Conversation before the answer (TRL conversational format)",
+        ),
+        chosen: messages(limits).describe(
+          "Preferred answer messages (the last must be the assistant's)",
+        ),
+        rejected: messages(limits).describe(
+          "Rejected answer messages (the last must be the assistant's)",
+        ),
+      })
+      .strict(),
+  ]);
+}
+
+export function fitRequest(limits: Limits) {
+  return z
+    .object({
+      pairs: z
+        .array(preferencePair(limits))
+        .min(1)
+        .describe("The user's comparisons: chosen ≻ rejected"),
+      mode: z
+        .enum(["append", "replace"])
+        .default("append")
+        .describe("append: refit on every pair given so far; replace: forget earlier pairs"),
+      l2: z
+        .number()
+        .positive()
+        .optional()
+        .describe(
+          "Prior strength (λ, or τ with a population prior); chosen by cross-validation when left out",
+        ),
+    })
+    .strict();
+}
+
+export const fitResult = z.object({
+  user: z.string(),
+  version: z.number().int(),
+  n_pairs: z.number().int().describe("Pairs the adapter is fitted on (stored ones plus new ones)"),
+  train_accuracy: z.number(),
+  cv_accuracy: z.number().describe("Cross-validated held-out accuracy (leave-one-out when n ≤ 32)"),
+  global_accuracy: z.number().describe("Accuracy of the global reward on the same pairs"),
+  log_likelihood: z.number().describe("Σ log σ(margin) over the pairs at the fitted W"),
+  l2: z.number().describe("The prior strength used"),
+  prior: z.enum(["isotropic", "population"]),
+  duration_ms: z.number(),
+});
+
+export const fitAccepted = z.object({
+  job_id: z.string(),
+  status_url: z.string(),
+  n_new_pairs: z.number().int(),
+});
+
+export const jobStatus = z.object({
+  job_id: z.string(),
+  user: z.string(),
+  phase: z.enum(["queued", "features", "fitting", "done", "failed"]),
+  progress: z.object({ done: z.number().int(), total: z.number().int() }),
+  result: fitResult.optional(),
+  error: z.object({ code: z.string(), detail: z.string() }).optional(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});

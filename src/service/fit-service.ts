@@ -1,0 +1,208 @@
+import type { Adapter, AdapterDraft, AdapterStore } from "../adapters/types.js";
+import { ProblemError, toProblemError } from "../errors.js";
+import type { FeatureEngine, TextPair } from "../inference/engine.js";
+import type { CachedFeatures } from "../inference/feature-cache.js";
+import type { Head } from "../model/head-file.js";
+import {
+  crossValidatePrior,
+  fitWithCrossValidation,
+  type PriorSpec,
+} from "../training/cross-validation.js";
+import { globalAccuracy, type PairStats } from "../training/logistic-fit.js";
+
+export interface FitRequest {
+  chosen: readonly TextPair[];
+  rejected: readonly TextPair[];
+  mode: "append" | "replace";
+  l2?: number | undefined;
+}
+
+export interface FitSummary {
+  user: string;
+  version: number;
+  n_pairs: number;
+  train_accuracy: number;
+  cv_accuracy: number;
+  global_accuracy: number;
+  log_likelihood: number;
+  l2: number;
+  prior: "isotropic" | "population";
+  duration_ms: number;
+}
+
+export interface FitProgress {
+  phase: "features" | "fitting";
+  done: number;
+  total: number;
+}
+
+export interface FitObserver {
+  onFit?(seconds: number, pairs: number, ok: boolean): void;
+}
+
+const FEATURE_CHUNK = 64;
+
+/**
+ * Onboards a user: features of both sides of every pair go through the shared batcher at low
+ * priority, only each pair's statistics (g = P(chosen) − P(rejected), o = base(chosen) −
+ * base(rejected)) are kept, and W is refitted with B frozen inside the store's per-user update, so
+ * concurrent fits of one user are serialized and a failed fit leaves the old adapter untouched.
+ */
+export class FitService {
+  readonly #engine: FeatureEngine;
+  readonly #store: AdapterStore;
+  readonly #head: Head;
+  readonly #maxStoredPairs: number;
+  readonly #observer: FitObserver;
+
+  constructor(options: {
+    engine: FeatureEngine;
+    store: AdapterStore;
+    head: Head;
+    maxStoredPairs: number;
+    observer?: FitObserver;
+  }) {
+    this.#engine = options.engine;
+    this.#store = options.store;
+    this.#head = options.head;
+    this.#maxStoredPairs = options.maxStoredPairs;
+    this.#observer = options.observer ?? {};
+  }
+
+  get p(): number {
+    return this.#head.k * this.#head.m;
+  }
+
+  async fit(
+    user: string,
+    request: FitRequest,
+    options: { signal?: AbortSignal; onProgress?: (progress: FitProgress) => void } = {},
+  ): Promise<FitSummary> {
+    const started = performance.now();
+    const n = request.chosen.length;
+    try {
+      const texts = [...request.chosen, ...request.rejected];
+      const features: CachedFeatures[] = [];
+      for (let i = 0; i < texts.length; i += FEATURE_CHUNK) {
+        options.onProgress?.({ phase: "features", done: i, total: texts.length });
+        const chunk = await this.#engine.features(texts.slice(i, i + FEATURE_CHUNK), {
+          priority: "low",
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+        features.push(...chunk);
+      }
+      options.onProgress?.({ phase: "fitting", done: texts.length, total: texts.length });
+      const fresh = this.#pairStats(features.slice(0, n), features.slice(n));
+      let summary: Omit<FitSummary, "user" | "version" | "duration_ms"> | undefined;
+      const adapter = await this.#store.update(user, (current) => {
+        const stats = this.#combine(current, fresh, request.mode);
+        const result = this.#solve(stats, request.l2);
+        summary = result.summary;
+        return result.draft;
+      });
+      const seconds = (performance.now() - started) / 1000;
+      this.#observer.onFit?.(seconds, n, true);
+      return { user, version: adapter.version, ...summary!, duration_ms: seconds * 1000 };
+    } catch (error) {
+      this.#observer.onFit?.((performance.now() - started) / 1000, n, false);
+      const problem = toProblemError(error);
+      if (problem.code === "INTERNAL") {
+        throw new ProblemError("FIT_FAILED", "The fit failed; the previous adapter is unchanged", {
+          cause: error,
+        });
+      }
+      throw problem;
+    }
+  }
+
+  #pairStats(chosen: readonly CachedFeatures[], rejected: readonly CachedFeatures[]): PairStats {
+    const p = this.p;
+    const n = chosen.length;
+    const g = new Float64Array(n * p);
+    const o = new Float64Array(n);
+    for (let j = 0; j < n; j++) {
+      const c = chosen[j]!;
+      const r = rejected[j]!;
+      o[j] = c.base - r.base;
+      for (let a = 0; a < p; a++) g[j * p + a] = c.proj[a]! - r.proj[a]!;
+    }
+    return { g, o, n, p };
+  }
+
+  /** Stored statistics of another head describe another subspace, so they are dropped. */
+  #combine(current: Adapter | undefined, fresh: PairStats, mode: "append" | "replace"): PairStats {
+    const p = this.p;
+    const old =
+      mode === "append" && current?.headHash === this.#head.hash ? current.pairs : undefined;
+    const oldN = old ? old.o.length : 0;
+    const total = Math.min(oldN + fresh.n, this.#maxStoredPairs);
+    const skip = oldN + fresh.n - total;
+    const g = new Float64Array(total * p);
+    const o = new Float64Array(total);
+    let row = 0;
+    for (let j = skip; j < oldN + fresh.n; j++, row++) {
+      if (j < oldN) {
+        o[row] = old!.o[j]!;
+        g.set(old!.g.subarray(j * p, (j + 1) * p), row * p);
+      } else {
+        const k = j - oldN;
+        o[row] = fresh.o[k]!;
+        g.set(fresh.g.subarray(k * p, (k + 1) * p), row * p);
+      }
+    }
+    return { g, o, n: total, p };
+  }
+
+  #solve(stats: PairStats, l2: number | undefined) {
+    const prior = this.#head.prior;
+    const spec: PriorSpec = prior
+      ? {
+          kind: "population",
+          mean: prior.mean,
+          cov: prior.cov,
+          ...(l2 === undefined ? {} : { tau: l2 }),
+        }
+      : { kind: "isotropic", ...(l2 === undefined ? {} : { lambda: l2 }) };
+    const selected = fitWithCrossValidation(stats, spec);
+    const strength =
+      selected.prior.kind === "isotropic" ? selected.prior.lambda : selected.prior.tau;
+    const cv =
+      selected.crossValidation ??
+      crossValidatePrior(
+        stats,
+        prior ? { kind: "population", mean: prior.mean, cov: prior.cov } : { kind: "isotropic" },
+        {
+          grid: [strength],
+        },
+      );
+    const { fit } = selected;
+    const draft: AdapterDraft = {
+      headHash: this.#head.hash,
+      k: this.#head.k,
+      m: this.#head.m,
+      W: Float32Array.from(fit.w),
+      nPairs: stats.n,
+      metrics: {
+        train_accuracy: fit.trainAccuracy,
+        cv_accuracy: cv.accuracy,
+        global_accuracy: globalAccuracy(stats),
+        log_likelihood: fit.logLikelihood,
+        l2: strength,
+      },
+      posterior: { cholesky: fit.cholesky, lambda: strength },
+      pairs: { g: Float32Array.from(stats.g), o: Float32Array.from(stats.o) },
+    };
+    return {
+      draft,
+      summary: {
+        n_pairs: stats.n,
+        train_accuracy: fit.trainAccuracy,
+        cv_accuracy: cv.accuracy,
+        global_accuracy: globalAccuracy(stats),
+        log_likelihood: fit.logLikelihood,
+        l2: strength,
+        prior: prior ? ("population" as const) : ("isotropic" as const),
+      },
+    };
+  }
+}
