@@ -92,7 +92,12 @@ export class AdapterCache implements AdapterStore {
         },
       });
     }
-    this.#unsubscribe = store.subscribe?.((user) => this.invalidate(user));
+    const unsubscribeUsers = store.subscribe?.((user) => this.invalidate(user));
+    const unsubscribeResync = store.subscribeResync?.(() => this.clear());
+    this.#unsubscribe = () => {
+      unsubscribeUsers?.();
+      unsubscribeResync?.();
+    };
   }
 
   async get(user: string): Promise<Adapter | undefined> {
@@ -133,6 +138,11 @@ export class AdapterCache implements AdapterStore {
 
   count(): Promise<number> {
     return this.#store.count();
+  }
+
+  /** The store's health: while false, entries may miss updates made by other processes. */
+  healthy(): boolean {
+    return this.#store.healthy?.() ?? true;
   }
 
   /** Forgets the user's entry; a load already running for the user will not be remembered. */

@@ -1,10 +1,21 @@
 import { FileAdapterStore } from "./file-store.js";
 import type { AdapterShape, AdapterStore } from "./types.js";
 
-/** `--adapters` takes a directory, or a redis:// URL. */
-export async function openAdapterStore(spec: string, shape: AdapterShape): Promise<AdapterStore> {
-  if (/^rediss?:\/\//.test(spec)) {
-    throw new TypeError(`Redis adapter stores are not supported by this build: ${spec}`);
+export interface OpenStoreOptions {
+  /** Redis connection errors (one per failed reconnection attempt while Redis is away), for logs. */
+  onConnectionError?: (error: Error) => void;
+}
+
+/** `--adapters` takes a directory, or a redis:// (rediss://) URL. */
+export async function openAdapterStore(
+  spec: string,
+  shape: AdapterShape,
+  options: OpenStoreOptions = {},
+): Promise<AdapterStore> {
+  if (/^rediss?:\/\//i.test(spec)) {
+    // Loaded on demand: deployments on a directory never load the Redis client.
+    const { RedisAdapterStore } = await import("./redis-store.js");
+    return RedisAdapterStore.open({ url: spec, shape, ...options });
   }
   return FileAdapterStore.open({ root: spec, shape });
 }

@@ -55,5 +55,15 @@ export interface AdapterStore {
   count(): Promise<number>;
   /** Invalidations made by other processes; returns the unsubscribe function. */
   subscribe?(listener: (user: string) => void): () => void;
+  /**
+   * Called once the store's feed of invalidations is back after an outage, during which some
+   * were lost: whatever was cached from the store must be dropped. Returns the unsubscribe function.
+   */
+  subscribeResync?(listener: () => void): () => void;
+  /**
+   * false while the store cannot be reached or its invalidations cannot arrive, so adapters cached
+   * from it may be stale. A store without this method is always healthy.
+   */
+  healthy?(): boolean;
   close(): Promise<void>;
 }

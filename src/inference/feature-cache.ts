@@ -6,7 +6,8 @@ export interface CachedFeatures extends TextFeatures {
   truncated: boolean;
 }
 
-const ENTRY_OVERHEAD_BYTES = 160;
+/** Measured heap per entry beyond the projection and the key (object, Map and LRU slots). */
+const ENTRY_OVERHEAD_BYTES = 320;
 
 /**
  * Per-text base reward and projection, keyed by head hash and rendered text. Keys are hashed so a

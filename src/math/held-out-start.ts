@@ -5,12 +5,7 @@
  * whose gradient is ∇f(w₀) − Σ_held σ(−z_j) g_j ≈ −Σ_held σ(−z_j) g_j (∇f(w₀) ≈ 0 at the optimum).
  * Costs |held|·p²/2 + p³/6 instead of a full n·p²/2 Hessian and usually saves a Newton iteration.
  */
-import {
-  addWeightedOuterLower,
-  choleskyInPlace,
-  choleskySolve,
-  dot,
-} from "./linalg.js";
+import { addWeightedOuterLower, choleskyInPlace, choleskySolve, dot } from "./linalg.js";
 import { NotPositiveDefiniteError } from "./not-positive-definite-error.js";
 
 export class HeldOutStart {

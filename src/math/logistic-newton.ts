@@ -25,8 +25,8 @@ export interface LogisticProblem {
   n: number;
   /** When given, only rows j with active[j] !== 0 enter the objective (cross-validation folds). */
   active?: Uint8Array | null;
-  /** Full symmetric positive-definite p×p base precision Λ₀. */
-  priorPrecision: Float64Array;
+  /** Full symmetric positive-definite p×p base precision Λ₀; null for the identity. */
+  priorPrecision: Float64Array | null;
   priorMean: Float64Array;
   /** s > 0: the effective prior precision is s·Λ₀. */
   priorScale: number;
@@ -90,14 +90,14 @@ export class LogisticNewtonSolver {
   }
 
   /**
-   * Maximizes f starting from `w`, which is overwritten with the maximizer. With `factor`
-   * (default true) `hessianFactor` then holds the Cholesky factor of the negative Hessian at w.
+   * Maximizes f starting from `w`, which is overwritten with the maximizer. Unless
+   * `factor: false`, `hessianFactor` then holds the Cholesky factor of the negative Hessian at w.
    */
   solve(
     problem: LogisticProblem,
     w: Float64Array,
     settings: NewtonSettings,
-    factor = true,
+    { factor = true }: { factor?: boolean } = {},
   ): NewtonOutcome {
     const p = this.p;
     this.#ensureCapacity(problem.n);
@@ -189,11 +189,11 @@ export class LogisticNewtonSolver {
       z[j] = zj;
       e[j] = ej;
       // log σ(z) = min(z, 0) − log(1 + e^{−|z|}).
-      logLikelihood += (zj < 0 ? zj : 0) - Math.log1p(ej);
+      logLikelihood += Math.min(zj, 0) - Math.log1p(ej);
     }
     const deviation = this.#deviation;
     for (let i = 0; i < p; i++) deviation[i] = w[i] - problem.priorMean[i];
-    matVec(problem.priorPrecision, p, deviation, this.#priorForce);
+    applyPrecision(problem.priorPrecision, p, deviation, this.#priorForce);
     return logLikelihood - 0.5 * problem.priorScale * dot(deviation, 0, this.#priorForce, 0, p);
   }
 
@@ -220,7 +220,7 @@ export class LogisticNewtonSolver {
     const deviation = this.#deviation;
     const priorForce = this.#priorForce;
     for (let i = 0; i < p; i++) deviation[i] = w[i] - problem.priorMean[i];
-    matVec(priorPrecision, p, deviation, priorForce);
+    applyPrecision(priorPrecision, p, deviation, priorForce);
     let priorNormSquared = 0;
     for (let i = 0; i < p; i++) {
       const force = priorScale * priorForce[i];
@@ -241,7 +241,12 @@ export class LogisticNewtonSolver {
     const weights = this.#blockWeights;
     for (let i = 0; i < p; i++) {
       const row = i * p;
-      for (let k = 0; k <= i; k++) hessian[row + k] = priorScale * priorPrecision[row + k];
+      if (priorPrecision === null) {
+        hessian.fill(0, row, row + i);
+        hessian[row + i] = priorScale;
+      } else {
+        for (let k = 0; k <= i; k++) hessian[row + k] = priorScale * priorPrecision[row + k];
+      }
     }
     let pending = 0;
     for (let j = 0; j < n; j++) {
@@ -269,4 +274,17 @@ export class LogisticNewtonSolver {
     }
     for (let r = 0; r < pending; r++) addWeightedOuterLower(hessian, p, g, offsets[r], weights[r]);
   }
+}
+
+function applyPrecision(
+  precision: Float64Array | null,
+  p: number,
+  x: Float64Array,
+  out: Float64Array,
+): Float64Array {
+  if (precision === null) {
+    out.set(x.subarray(0, p));
+    return out;
+  }
+  return matVec(precision, p, x, out);
 }

@@ -12,17 +12,7 @@ import {
   scoreRequest,
   scoreResponse,
 } from "../schemas/score.js";
-import type { Personalization } from "../service/reward-service.js";
-
-function personalizationBody(modelId: string, p: Personalization) {
-  return {
-    model: modelId,
-    user: p.user,
-    personalized: p.personalized,
-    adapter_version: p.adapter?.version ?? null,
-    ...(p.staleAdapter ? { stale_adapter: true } : {}),
-  };
-}
+import { personalizationBody } from "./personalization-body.js";
 
 export const scoringRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Config }> = async (
   app,

@@ -5,6 +5,7 @@ import { raceSignal, requestSignal } from "../http/request-signal.js";
 import { problemResponses } from "../schemas/common.js";
 import { shapedRequest, shapedResponse } from "../schemas/shaped.js";
 import { penalties, shapeRewards } from "../shaping/index.js";
+import { personalizationBody } from "./personalization-body.js";
 
 export const shapedRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Config }> = async (
   app,
@@ -57,15 +58,7 @@ export const shapedRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Conf
         }),
         truncated: scored.features[i]!.truncated,
       }));
-      const p = scored.personalization;
-      return {
-        model: runtime.modelId,
-        user: p.user,
-        personalized: p.personalized,
-        adapter_version: p.adapter?.version ?? null,
-        ...(p.staleAdapter ? { stale_adapter: true } : {}),
-        items,
-      };
+      return { ...personalizationBody(runtime.modelId, scored.personalization), items };
     },
   );
 };

@@ -64,6 +64,12 @@ export const personalization = {
     .describe(
       "true: the user's adapter was fitted against another head, so the global reward was served",
     ),
+  adapter_possibly_stale: z
+    .boolean()
+    .optional()
+    .describe(
+      "true: the adapter store was unreachable, so this replica answered from memory and may have missed a recent update of the user's adapter",
+    ),
 };
 
 export const problem = z

@@ -6,6 +6,8 @@ import { personalReward } from "../inference/head-math.js";
 
 export interface AdapterLookup {
   get(user: string): Promise<Adapter | undefined>;
+  /** false while the adapter store is unreachable: what get() answers from memory may be stale. */
+  healthy?(): boolean;
 }
 
 export interface Personalization {
@@ -13,6 +15,8 @@ export interface Personalization {
   adapter: Adapter | undefined;
   personalized: boolean;
   staleAdapter: boolean;
+  /** The store was unreachable: the adapter (or its absence) came from memory and may be outdated. */
+  possiblyStale?: boolean;
 }
 
 export interface Scored {
@@ -57,12 +61,13 @@ export class RewardService {
     } catch (error) {
       throw toProblemError(error);
     }
+    const possiblyStale = this.#adapters.healthy?.() === false;
     if (adapter === undefined)
-      return { user, adapter: undefined, personalized: false, staleAdapter: false };
+      return { user, adapter: undefined, personalized: false, staleAdapter: false, possiblyStale };
     if (adapter.headHash !== this.#headHash) {
-      return { user, adapter: undefined, personalized: false, staleAdapter: true };
+      return { user, adapter: undefined, personalized: false, staleAdapter: true, possiblyStale };
     }
-    return { user, adapter, personalized: true, staleAdapter: false };
+    return { user, adapter, personalized: true, staleAdapter: false, possiblyStale };
   }
 
   async score(

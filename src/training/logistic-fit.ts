@@ -61,6 +61,7 @@ export interface FitResult {
   w: Float64Array;
   /** Lower-triangular row-major Cholesky factor L of the posterior precision H = L·Lᵀ. */
   cholesky: Float64Array;
+  /** Newton iterations of this fit (0 when it started at the optimum, e.g. after cross-validation). */
   iterations: number;
   gradNorm: number;
   /** Σ_j log σ(o_j + w·g_j) at w, without the prior term. */
@@ -76,7 +77,8 @@ export const DEFAULT_COVARIANCE_RIDGE = 1e-3;
 
 /** A prior with its strength factored out: precision = strength · precision₀. */
 export interface PriorShape {
-  precision: Float64Array;
+  /** Λ₀, p×p; null for the identity (isotropic prior). */
+  precision: Float64Array | null;
   mean: Float64Array;
 }
 
@@ -185,9 +187,7 @@ export function priorShape(
   p: number,
 ): PriorShape {
   if (prior.kind === "isotropic") {
-    const precision = new Float64Array(p * p);
-    addToDiagonal(precision, p, 1);
-    return { precision, mean: new Float64Array(p) };
+    return { precision: null, mean: new Float64Array(p) };
   }
   assertFiniteVector(prior.mean, p, "prior.mean");
   if (!(prior.cov instanceof Float64Array) || prior.cov.length !== p * p) {

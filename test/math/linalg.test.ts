@@ -1,12 +1,14 @@
 import { describe, expect, it } from "vitest";
 import {
   addWeightedOuterLower,
+  addWeightedOuterLower4,
   cholesky,
   choleskyInPlace,
   choleskySolve,
   inverseFromCholesky,
   inverseQuadraticForm,
   logDetFromCholesky,
+  lowerProductFromCholesky,
   matVec,
   relativeAsymmetry,
   solveLower,
@@ -86,7 +88,7 @@ function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>
 describe("linalg against naive float64 references", () => {
   const sizes = [1, 2, 5, 16, 33];
 
-  it.each(sizes)("Cholesky factor of a random %i×%i SPD matrix", (p) => {
+  it.each(sizes)("Cholesky factor of a random SPD matrix, p = %i", (p) => {
     const random = new SeededRandom(100 + p);
     for (let trial = 0; trial < 5; trial++) {
       const a = randomSpd(p, random);
@@ -175,6 +177,45 @@ describe("linalg against naive float64 references", () => {
     expect(Array.from(out)).toEqual([0, 1, 2, 3].map((i) => a[i * p]));
     a[1] += 1;
     expect(relativeAsymmetry(a, p)).toBeGreaterThan(0);
+  });
+
+  it("blocked outer-product update and L·Lᵀ reconstruction match their definitions", () => {
+    const p = 6;
+    const random = new SeededRandom(17);
+    const source = Float64Array.from({ length: 5 * p }, () => random.gaussian());
+    const weights = [0.5, -1.25, 2, 0.75];
+    const offsets = [p, 3 * p, 0, 4 * p];
+    const blocked = new Float64Array(p * p);
+    addWeightedOuterLower4(
+      blocked,
+      p,
+      source,
+      offsets[0],
+      weights[0],
+      offsets[1],
+      weights[1],
+      offsets[2],
+      weights[2],
+      offsets[3],
+      weights[3],
+    );
+    for (let i = 0; i < p; i++) {
+      for (let j = 0; j <= i; j++) {
+        const expected = weights.reduce(
+          (s, w, r) => s + w * source[offsets[r] + i] * source[offsets[r] + j],
+          0,
+        );
+        expect(Math.abs(blocked[i * p + j] - expected)).toBeLessThan(1e-13);
+      }
+    }
+
+    const a = randomSpd(p, random);
+    const product = lowerProductFromCholesky(cholesky(flatten(a), p), p, new Float64Array(p * p));
+    for (let i = 0; i < p; i++) {
+      for (let j = 0; j <= i; j++) {
+        expect(Math.abs(product[i * p + j] - a[i][j])).toBeLessThan(TOLERANCE * Math.abs(a[i][i]));
+      }
+    }
   });
 
   it("rejects matrices that are not positive definite", () => {

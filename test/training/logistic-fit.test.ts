@@ -328,7 +328,7 @@ describe("cross-validation", () => {
   /** Warm-started and cold fits agree to ~1e-9 in held-out likelihood only when both are tight. */
   const TIGHT = 1e-12;
 
-  it("uses leave-one-out for n ≤ 32 and matches a from-scratch recomputation", () => {
+  it("uses leave-one-out for n ≤ 24 and matches a from-scratch recomputation", () => {
     const data = plantedPairs({ p, n: 12, seed: 3 });
     const result = crossValidatePrior(data.stats, { kind: "isotropic" }, { tolerance: TIGHT });
     expect(result.method).toBe("leave-one-out");
@@ -355,7 +355,7 @@ describe("cross-validation", () => {
     }
   });
 
-  it("uses deterministic 5-fold (j mod 5) for n > 32 and matches a recomputation", () => {
+  it("uses deterministic 5-fold (j mod 5) for n > 24 and matches a recomputation", () => {
     const data = plantedPairs({ p, n: 33, seed: 4 });
     const result = crossValidatePrior(data.stats, { kind: "isotropic" }, { tolerance: TIGHT });
     expect(result.method).toBe("k-fold");
@@ -478,6 +478,10 @@ describe("edge cases", () => {
     const fit = fitLogistic(stats, { kind: "isotropic", lambda: 1 });
     expect(Array.from(fit.w)).toEqual([0, 0, 0, 0]);
     expect(() => crossValidatePrior(stats, { kind: "isotropic" })).toThrow(TypeError);
+    const selected = fitWithCrossValidation(stats, { kind: "isotropic" });
+    expect(selected.crossValidation).toBeNull();
+    expect(selected.prior).toEqual({ kind: "isotropic", lambda: Math.max(...DEFAULT_LAMBDA_GRID) });
+    expect(Array.from(selected.fit.w)).toEqual([0, 0, 0, 0]);
   });
 
   it("separable data stay finite thanks to the prior", () => {

@@ -1,0 +1,278 @@
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Redis } from "ioredis";
+import { AdapterError } from "./errors.js";
+import { DEFAULT_MAX_ADAPTER_BYTES, decodeAdapter, encodeAdapter } from "./format.js";
+import { KeyedMutex } from "./keyed-mutex.js";
+import {
+  DEFAULT_REDIS_TIMINGS,
+  failFastOptions,
+  type RedisConnectionTimings,
+} from "./redis/connection-options.js";
+import { InvalidationFeed } from "./redis/invalidation-feed.js";
+import { encodeInvalidation } from "./redis/invalidation-message.js";
+import { type RedisKeys, redisKeys } from "./redis/keys.js";
+import { nextAdapter } from "./redis/next-adapter.js";
+import { redisFailureReason, toStoreError } from "./redis/redis-errors.js";
+import { parseRedisUrl } from "./redis/redis-url.js";
+import { DELETE_RECORD, WRITE_IF_VERSION } from "./redis/scripts.js";
+import type { Adapter, AdapterShape, AdapterStore, AdapterUpdate } from "./types.js";
+import { assertUserId } from "./user-id.js";
+import { assertAdapterShape } from "./validate.js";
+
+export interface RedisAdapterStoreOptions {
+  /** `redis://[user:password@]host:port/db[?prefix=p]`, or rediss:// for TLS. */
+  url: string;
+  /** k×m of the head: adapters of any other shape are refused on read and on write. */
+  shape: AdapterShape;
+  /** Key prefix, shared by every replica of one deployment; default the URL's, else "sharelora:". */
+  prefix?: string;
+  /** Largest adapter read or written; default 16 MiB. */
+  maxAdapterBytes?: number;
+  timings?: Partial<RedisConnectionTimings>;
+  /** Tries of one update that keeps losing races with other processes' updates; default 64. */
+  maxUpdateAttempts?: number;
+  /** Connection errors, for logs; ioredis reports each failed reconnection attempt. */
+  onConnectionError?: (error: Error) => void;
+}
+
+/**
+ * Adapters in Redis, shared by every replica: one hash per user under sha256(user) holding the
+ * version and the safetensors bytes. Updates are compare-and-set on the version, retried when
+ * another process won the race, so `update` callbacks may run more than once and must not have
+ * side effects; within this process a user's writes still run one at a time. Every write
+ * publishes an invalidation in the same atomic step; `subscribe` delivers other processes' ones.
+ * While Redis is unreachable every call fails at once with STORE_UNAVAILABLE and `healthy()` is
+ * false; ioredis reconnects on its own, and `subscribeResync` listeners hear when invalidations
+ * flow again (those published meanwhile are lost).
+ */
+export class RedisAdapterStore implements AdapterStore {
+  readonly shape: AdapterShape;
+  readonly maxAdapterBytes: number;
+  readonly maxUpdateAttempts: number;
+  /** Where the store is, without credentials. */
+  readonly location: string;
+  readonly #client: Redis;
+  readonly #feed: InvalidationFeed;
+  readonly #keys: RedisKeys;
+  readonly #origin = randomUUID();
+  readonly #writes = new KeyedMutex();
+  readonly #resyncListeners = new Set<() => void>();
+  #resyncPending = false;
+  #closed = false;
+
+  private constructor(options: RedisAdapterStoreOptions) {
+    assertAdapterShape(options.shape);
+    const maxAdapterBytes = options.maxAdapterBytes ?? DEFAULT_MAX_ADAPTER_BYTES;
+    assertPositiveInteger(maxAdapterBytes, "maxAdapterBytes");
+    const maxUpdateAttempts = options.maxUpdateAttempts ?? 64;
+    assertPositiveInteger(maxUpdateAttempts, "maxUpdateAttempts");
+    const location = parseRedisUrl(options.url);
+    this.shape = { k: options.shape.k, m: options.shape.m };
+    this.maxAdapterBytes = maxAdapterBytes;
+    this.maxUpdateAttempts = maxUpdateAttempts;
+    this.location = location.display;
+    this.#keys = redisKeys(options.prefix ?? location.prefix);
+    const connectionOptions = failFastOptions({ ...DEFAULT_REDIS_TIMINGS, ...options.timings });
+    this.#client = new Redis(location.url, { ...connectionOptions, connectionName: "sharelora" });
+    const subscriber = this.#client.duplicate({ connectionName: "sharelora-invalidations" });
+    const onError = (error: Error) => options.onConnectionError?.(error);
+    this.#client.on("error", onError);
+    subscriber.on("error", onError);
+    this.#feed = new InvalidationFeed({
+      connection: subscriber,
+      channel: this.#keys.invalidations,
+      origin: this.#origin,
+      onResubscribed: () => this.#resyncWhenReady(),
+    });
+  }
+
+  /** Connects both connections (commands, invalidations); rejects when Redis is unreachable. */
+  static async open(options: RedisAdapterStoreOptions): Promise<RedisAdapterStore> {
+    const store = new RedisAdapterStore(options);
+    try {
+      await store.#client.connect();
+      await store.#feed.start();
+    } catch (error) {
+      store.#disconnect();
+      throw new AdapterError(
+        "STORE_UNAVAILABLE",
+        `could not connect to the Redis adapter store at ${store.location}: ${redisFailureReason(error)}`,
+        { cause: error },
+      );
+    }
+    return store;
+  }
+
+  get prefix(): string {
+    return this.#keys.prefix;
+  }
+
+  async get(user: string): Promise<Adapter | undefined> {
+    assertUserId(user);
+    this.#assertOpen();
+    return (await this.#read(user))?.adapter;
+  }
+
+  async update(user: string, update: AdapterUpdate): Promise<Adapter> {
+    assertUserId(user);
+    this.#assertOpen();
+    if (typeof update !== "function") {
+      throw new TypeError("expected update to be a function of the current adapter");
+    }
+    return this.#writes.run(user, async () => {
+      for (let attempt = 1; ; attempt++) {
+        const current = (await this.#read(user))?.adapter;
+        const next = nextAdapter(user, current, await update(current), this.shape);
+        const bytes = encodeAdapter(next);
+        if (bytes.byteLength > this.maxAdapterBytes) {
+          throw new AdapterError(
+            "INVALID_ADAPTER",
+            `adapter of user ${user} needs ${bytes.byteLength} bytes, more than the ${this.maxAdapterBytes} allowed`,
+            { user },
+          );
+        }
+        const written = await this.#call(user, "write", () =>
+          WRITE_IF_VERSION.run(
+            this.#client,
+            [this.#keys.adapter(user), this.#keys.count],
+            [
+              String(current?.version ?? 0),
+              String(next.version),
+              Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+              this.#keys.invalidations,
+              encodeInvalidation(this.#origin, user),
+            ],
+          ),
+        );
+        if (written === 1) return next;
+        if (attempt >= this.maxUpdateAttempts) {
+          throw new AdapterError(
+            "STORE_UNAVAILABLE",
+            `adapter of user ${user} kept changing during ${attempt} update attempts; try again`,
+            { user },
+          );
+        }
+        await sleep(Math.random() * 2 ** Math.min(attempt, 7));
+      }
+    });
+  }
+
+  async delete(user: string): Promise<boolean> {
+    assertUserId(user);
+    this.#assertOpen();
+    return this.#writes.run(user, async () => {
+      const removed = await this.#call(user, "delete", () =>
+        DELETE_RECORD.run(
+          this.#client,
+          [this.#keys.adapter(user), this.#keys.count],
+          [this.#keys.invalidations, encodeInvalidation(this.#origin, user)],
+        ),
+      );
+      return removed === 1;
+    });
+  }
+
+  async count(): Promise<number> {
+    this.#assertOpen();
+    let text: string | null;
+    try {
+      text = await this.#client.get(this.#keys.count);
+    } catch (error) {
+      throw new AdapterError(
+        "STORE_UNAVAILABLE",
+        `adapter store could not count the adapters: ${redisFailureReason(error)}`,
+        { cause: error },
+      );
+    }
+    const count = Number(text ?? 0);
+    return Number.isSafeInteger(count) && count > 0 ? count : 0;
+  }
+
+  subscribe(listener: (user: string) => void): () => void {
+    return this.#feed.listen(listener);
+  }
+
+  subscribeResync(listener: () => void): () => void {
+    this.#resyncListeners.add(listener);
+    return () => {
+      this.#resyncListeners.delete(listener);
+    };
+  }
+
+  healthy(): boolean {
+    return !this.#closed && this.#client.status === "ready" && this.#feed.subscribed;
+  }
+
+  /** Refuses new calls at once, waits for the writes already queued, then disconnects. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#writes.idle();
+    this.#resyncListeners.clear();
+    try {
+      await this.#client.quit();
+    } catch {
+      // Already disconnected: nothing to say goodbye to.
+    }
+    this.#disconnect();
+  }
+
+  async #read(user: string): Promise<{ adapter: Adapter } | undefined> {
+    const [version, bytes] = await this.#call(user, "read", () =>
+      this.#client.hmgetBuffer(this.#keys.adapter(user), "version", "adapter"),
+    );
+    if (version == null && bytes == null) return undefined;
+    const corrupt = (detail: string) =>
+      new AdapterError("ADAPTER_CORRUPT", `adapter of user ${user}: ${detail}`, { user });
+    if (version == null || bytes == null) throw corrupt("the stored record is incomplete");
+    const adapter = decodeAdapter(bytes, {
+      user,
+      shape: this.shape,
+      maxBytes: this.maxAdapterBytes,
+    });
+    if (String(adapter.version) !== version.toString("latin1")) {
+      throw corrupt("the stored version disagrees with the stored adapter");
+    }
+    return { adapter };
+  }
+
+  async #call<T>(user: string, action: string, task: () => Promise<T>): Promise<T> {
+    try {
+      return await task();
+    } catch (error) {
+      throw toStoreError(error, user, action);
+    }
+  }
+
+  /** Invalidations flow again; the commands connection must be back too before caches reload. */
+  #resyncWhenReady(): void {
+    if (this.#resyncPending || this.#closed) return;
+    const resync = () => {
+      this.#resyncPending = false;
+      if (this.#closed) return;
+      for (const listener of this.#resyncListeners) listener();
+    };
+    if (this.#client.status === "ready") {
+      resync();
+      return;
+    }
+    this.#resyncPending = true;
+    this.#client.once("ready", resync);
+  }
+
+  #disconnect(): void {
+    this.#feed.close();
+    this.#client.disconnect();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new AdapterError("STORE_UNAVAILABLE", "adapter store is closed");
+  }
+}
+
+function assertPositiveInteger(value: unknown, name: string): void {
+  if (!Number.isSafeInteger(value) || (value as number) < 1) {
+    throw new TypeError(`expected ${name} to be a positive integer, got ${String(value)}`);
+  }
+}

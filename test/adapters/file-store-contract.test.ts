@@ -1,0 +1,25 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { FileAdapterStore } from "../../src/adapters/file-store.js";
+import { adapterPath } from "../../src/adapters/paths.js";
+import { SHAPE } from "./fixtures/adapter-data.js";
+import { useTempDirs } from "./fixtures/temp-dirs.js";
+import { describeStoreContract } from "./store-contract.js";
+
+const tempDir = useTempDirs();
+
+// No peer: the file store serializes updates within one process only.
+describeStoreContract("FileAdapterStore", {
+  async open() {
+    const root = await tempDir();
+    const store = await FileAdapterStore.open({ root, shape: SHAPE });
+    return {
+      store,
+      async corrupt(user) {
+        const path = adapterPath(root, user);
+        await mkdir(dirname(path), { recursive: true });
+        await writeFile(path, "this is not a safetensors file");
+      },
+    };
+  },
+});
