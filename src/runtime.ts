@@ -1,12 +1,12 @@
 import type { FastifyBaseLogger } from "fastify";
-import { AdapterCache } from "./adapters/cache.js";
+import { AdapterCache, type LoadOutcome } from "./adapters/cache.js";
 import { openAdapterStore } from "./adapters/open-store.js";
 import type { AdapterStore } from "./adapters/types.js";
 import type { Config } from "./config.js";
 import { ProblemError } from "./errors.js";
 import type { Backend } from "./inference/backend.js";
 import { type EngineObserver, FeatureEngine } from "./inference/engine.js";
-import { OnnxBackend } from "./inference/onnx-backend.js";
+import { WorkerBackend } from "./inference/worker-backend.js";
 import { createItemRenderer, type ItemRenderer, type RewardItem } from "./inference/render.js";
 import { createTokenizer } from "./inference/tokenizer.js";
 import { inverseQuadraticForm } from "./math/linalg.js";
@@ -38,6 +38,7 @@ export interface Runtime {
 export interface RuntimeHooks extends EngineObserver, FitObserver {
   onFallback?(message: string): void;
   onInference?(seconds: number, batchSize: number): void;
+  onAdapterLoad?(seconds: number, outcome: LoadOutcome): void;
 }
 
 export const PRIOR_LAMBDA = 1;
@@ -57,7 +58,7 @@ export async function createRuntime(
   }
   const tokenizer = await createTokenizer(manifest, model.dir);
   const renderer: ItemRenderer = createItemRenderer(manifest.chat_template);
-  const backend = await OnnxBackend.create({
+  const backend = await WorkerBackend.create({
     backbone: model.backbone.bytes,
     backboneOutput: manifest.backbone.output,
     pooling: manifest.pooling,
@@ -89,6 +90,7 @@ export async function createRuntime(
   const adapters = new AdapterCache(store, {
     maxBytes: config.adapterCacheBytes,
     negativeTtlMs: config.negativeCacheMs,
+    ...(hooks.onAdapterLoad ? { onLoad: hooks.onAdapterLoad } : {}),
   });
   const service = new RewardService({
     engine,

@@ -127,6 +127,21 @@ describe("batching gives the same numbers as one text at a time", () => {
     await t.close();
   });
 
+  it("keeps answering while the backbone runs a batch (inference is off the event loop)", async () => {
+    const items = Array.from({ length: 48 }, (_, i) => ({ prompt: `slow ${i}`, response: "z".repeat(400 + i) }));
+    let scoreDone = 0;
+    const score = t.post("/v1/score", { items }).then((res) => {
+      scoreDone = performance.now();
+      return res;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    const health = await t.get("/health");
+    const healthDone = performance.now();
+    expect(health.status).toBe(200);
+    expect((await score).status).toBe(200);
+    expect(healthDone).toBeLessThan(scoreDone);
+  });
+
   it("padding invariance: a short text scores the same alone and batched with a long one", async () => {
     const short = { prompt: "hi", response: "ok" };
     const long = {

@@ -1,0 +1,136 @@
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import type { Backend, TextFeatures, TokenSeq } from "./backend.js";
+import type { OnnxBackendOptions } from "./onnx-backend.js";
+import type { SerializedError, WorkerReply } from "./worker-protocol.js";
+
+export class BackendWorkerError extends Error {
+  readonly code: string;
+  constructor(error: SerializedError) {
+    super(error.message);
+    this.name = error.name;
+    this.code = error.code ?? "INFERENCE_FAILED";
+  }
+}
+
+interface Pending {
+  resolve: (features: TextFeatures[]) => void;
+  reject: (error: unknown) => void;
+  size: number;
+}
+
+/** Sources run through tsx in development and tests; the build runs the compiled worker. */
+function spawnWorker(workerData: unknown): Worker {
+  if (!import.meta.url.endsWith(".ts"))
+    return new Worker(new URL("./backend-worker.js", import.meta.url), { workerData });
+  const tsxRoot = dirname(createRequire(import.meta.url).resolve("tsx/package.json"));
+  const tsx = pathToFileURL(join(tsxRoot, "dist/esm/api/index.mjs")).href;
+  const entry = new URL("./backend-worker.ts", import.meta.url).href;
+  const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(bootstrap, { eval: true, workerData });
+}
+
+/**
+ * The backend on a worker thread, so the event loop keeps accepting, parsing and answering
+ * requests (and the batcher keeps filling the next batch) while a batch runs.
+ */
+export class WorkerBackend implements Backend {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, Pending>();
+  readonly #onInference: OnnxBackendOptions["onInference"];
+  readonly provider: string;
+  readonly k: number;
+  readonly m: number;
+  #nextId = 1;
+  #failure: Error | undefined;
+
+  private constructor(worker: Worker, provider: string, options: OnnxBackendOptions) {
+    this.#worker = worker;
+    this.provider = provider;
+    this.k = options.head.k;
+    this.m = options.head.m;
+    this.#onInference = options.onInference;
+    worker.on("message", (reply: WorkerReply) => this.#receive(reply));
+    worker.on("error", (error) => this.#fail(error));
+    worker.on("exit", (code) =>
+      this.#fail(new Error(`The inference worker exited with code ${code}`)),
+    );
+  }
+
+  static async create(options: OnnxBackendOptions): Promise<WorkerBackend> {
+    const { onFallback, onInference: _onInference, ...data } = options;
+    const worker = spawnWorker(data);
+    const provider = await new Promise<string>((resolve, reject) => {
+      const onMessage = (reply: WorkerReply) => {
+        if (reply.type === "log") onFallback?.(reply.message);
+        else if (reply.type === "ready") {
+          worker.off("message", onMessage);
+          resolve(reply.provider);
+        } else if (reply.type === "failed") {
+          worker.off("message", onMessage);
+          reject(new BackendWorkerError(reply.error));
+        }
+      };
+      worker.on("message", onMessage);
+      worker.once("error", reject);
+      worker.once("exit", (code) =>
+        reject(new Error(`The inference worker exited with code ${code} while loading`)),
+      );
+    });
+    worker.removeAllListeners("error");
+    worker.removeAllListeners("exit");
+    return new WorkerBackend(worker, provider, options);
+  }
+
+  embed(batch: readonly TokenSeq[]): Promise<TextFeatures[]> {
+    if (batch.length === 0) return Promise.resolve([]);
+    if (this.#failure) return Promise.reject(this.#failure);
+    const id = this.#nextId++;
+    return new Promise<TextFeatures[]>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject, size: batch.length });
+      const plain = batch.map((seq) =>
+        seq.typeIds ? { ids: seq.ids, typeIds: seq.typeIds } : { ids: seq.ids },
+      );
+      this.#worker.postMessage({ type: "embed", id, batch: plain });
+    });
+  }
+
+  #receive(reply: WorkerReply): void {
+    if (reply.type !== "embedded" && reply.type !== "embed-failed") return;
+    const pending = this.#pending.get(reply.id);
+    if (!pending) return;
+    this.#pending.delete(reply.id);
+    if (reply.type === "embed-failed") {
+      pending.reject(new BackendWorkerError(reply.error));
+      return;
+    }
+    this.#onInference?.(reply.seconds, pending.size);
+    const width = this.k * this.m;
+    const features: TextFeatures[] = new Array(pending.size);
+    for (let i = 0; i < pending.size; i++) {
+      features[i] = { base: reply.base[i]!, proj: reply.proj.slice(i * width, (i + 1) * width) };
+    }
+    pending.resolve(features);
+  }
+
+  #fail(error: Error): void {
+    this.#failure ??= error;
+    for (const pending of this.#pending.values()) pending.reject(error);
+    this.#pending.clear();
+  }
+
+  async dispose(): Promise<void> {
+    if (this.#failure) return;
+    const disposed = new Promise<void>((resolve) => {
+      this.#worker.on("message", (reply: WorkerReply) => {
+        if (reply.type === "disposed") resolve();
+      });
+    });
+    this.#worker.postMessage({ type: "dispose" });
+    await disposed;
+    this.#failure = new Error("The backend is disposed");
+    await this.#worker.terminate();
+  }
+}

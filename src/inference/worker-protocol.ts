@@ -1,0 +1,17 @@
+import type { TokenSeq } from "./backend.js";
+
+export interface SerializedError {
+  message: string;
+  code: string | undefined;
+  name: string;
+}
+
+export type WorkerRequest = { type: "embed"; id: number; batch: TokenSeq[] } | { type: "dispose" };
+
+export type WorkerReply =
+  | { type: "ready"; provider: string }
+  | { type: "failed"; error: SerializedError }
+  | { type: "log"; message: string }
+  | { type: "embedded"; id: number; base: Float32Array; proj: Float32Array; seconds: number }
+  | { type: "embed-failed"; id: number; error: SerializedError }
+  | { type: "disposed" };
