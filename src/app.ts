@@ -6,8 +6,12 @@ import {
 } from "fastify-type-provider-zod";
 import type { Config } from "./config.js";
 import { ProblemError } from "./errors.js";
+import { type AuthSetup, resolveAuth } from "./http/auth.js";
 import { registerJsonParser } from "./http/json-parser.js";
+import { registerOperations } from "./http/operations.js";
 import { sendProblem } from "./http/problem.js";
+import { withRequestLogSerializer } from "./http/request-log.js";
+import { ServiceMetrics } from "./metrics/service-metrics.js";
 import { fitRoutes } from "./routes/fit.js";
 import { healthRoutes } from "./routes/health.js";
 import { infoRoutes } from "./routes/info.js";
@@ -23,6 +27,8 @@ export class AppState {
   runtime: Runtime | undefined;
   shuttingDown = false;
   readonly version: string;
+  /** This app's metrics, in a registry of its own. */
+  readonly metrics = new ServiceMetrics();
 
   constructor(version = "0.0.0") {
     this.version = version;
@@ -39,13 +45,15 @@ export interface AppOptions {
   config: Config;
   state: AppState;
   logger?: boolean | object;
+  /** Resolved API keys; default: resolved from config. */
+  auth?: AuthSetup;
 }
 
 /** Builds the HTTP app; it never listens (server.ts does), so tests can inject or listen as they like. */
 export async function buildApp(options: AppOptions): Promise<App> {
   const { config, state } = options;
   const app = Fastify({
-    logger: options.logger ?? false,
+    logger: withRequestLogSerializer(options.logger ?? false),
     bodyLimit: config.bodyLimitBytes,
     requestIdHeader: "x-request-id",
     genReqId: () => crypto.randomUUID(),
@@ -64,6 +72,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
   );
   app.addHook("onSend", async (request, reply) => {
     void reply.header("x-request-id", request.id);
+  });
+  await registerOperations(app, {
+    config,
+    state,
+    auth: options.auth ?? (await resolveAuth(config)),
   });
 
   await app.register(healthRoutes, { state });

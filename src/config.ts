@@ -13,15 +13,15 @@ const TRUE_WORDS = ["true", "1", "yes", "on"];
 const FALSE_WORDS = ["false", "0", "no", "off"];
 
 /** A bare CLI flag gives `true`; flags and variables also take true/false, 1/0, yes/no, on/off. */
-const bool = z.union([
-  z.boolean(),
-  z
-    .string()
-    .trim()
-    .toLowerCase()
-    .refine((s) => TRUE_WORDS.includes(s) || FALSE_WORDS.includes(s), "expected true or false")
-    .transform((s) => TRUE_WORDS.includes(s)),
-]);
+const bool = z.preprocess(
+  (value) => {
+    if (typeof value !== "string") return value;
+    const word = value.trim().toLowerCase();
+    if (TRUE_WORDS.includes(word)) return true;
+    return FALSE_WORDS.includes(word) ? false : value;
+  },
+  z.boolean({ error: "expected true or false" }),
+);
 
 /**
  * Every setting is declared once: its CLI flag, its SHARELORA_* variable, its default and its
@@ -137,9 +137,24 @@ export const SETTINGS = {
     help: "How long an unknown user is remembered as unknown",
     arg: "ms",
   },
-  fitSyncMaxPairs: { schema: int(1), default: 256, help: "Fits with up to this many pairs answer at once; larger ones run as jobs", arg: "n" },
-  maxFitPairs: { schema: int(1), default: 4096, help: "Most preference pairs in one fit request (413 beyond)", arg: "n" },
-  maxStoredPairs: { schema: int(1), default: 1024, help: "Pair statistics kept per user for refits; the oldest are dropped first", arg: "n" },
+  fitSyncMaxPairs: {
+    schema: int(1),
+    default: 256,
+    help: "Fits with up to this many pairs answer at once; larger ones run as jobs",
+    arg: "n",
+  },
+  maxFitPairs: {
+    schema: int(1),
+    default: 4096,
+    help: "Most preference pairs in one fit request (413 beyond)",
+    arg: "n",
+  },
+  maxStoredPairs: {
+    schema: int(1),
+    default: 1024,
+    help: "Pair statistics kept per user for refits; the oldest are dropped first",
+    arg: "n",
+  },
   metricsPort: {
     schema: int(0, 65535),
     default: 0,
@@ -241,7 +256,11 @@ export function argText(arg: string): string {
 }
 
 const defaultText = (value: unknown): string =>
-  value === undefined ? "—" : value === DEFAULT_MODEL_DIR ? "models/default" : `\`${String(value)}\``;
+  value === undefined
+    ? "—"
+    : value === DEFAULT_MODEL_DIR
+      ? "models/default"
+      : `\`${String(value)}\``;
 
 /** The settings as a markdown table (flag, variable, default, meaning), for the README. */
 export function renderSettingsTable(): string {
@@ -250,8 +269,8 @@ export function renderSettingsTable(): string {
       `\`${flagName(name)} ${argText(setting.arg)}\``,
       `\`${envName(name)}\``,
       defaultText(setting.default),
-      setting.help.replaceAll("|", "\\|"),
-    ];
+      setting.help,
+    ].map((cell) => cell.replaceAll("|", "\\|"));
     return `| ${cells.join(" | ")} |`;
   });
   return [

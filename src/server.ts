@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type App, AppState, buildApp } from "./app.js";
 import { type Config, PACKAGE_ROOT } from "./config.js";
+import { metricsAuthorizer, resolveAuth } from "./http/auth.js";
+import { type MetricsServer, startMetricsServer } from "./metrics/metrics-server.js";
 import { createRuntime, type Runtime } from "./runtime.js";
 
 export const VERSION: string = JSON.parse(
@@ -13,6 +15,8 @@ export interface RunningServer {
   state: AppState;
   runtime: Runtime;
   url: string;
+  /** GET /metrics on its own port, when metricsPort is set. */
+  metricsUrl: string | undefined;
   /** Stops accepting connections, drains in-flight work, then releases the model. */
   close(): Promise<void>;
 }
@@ -23,25 +27,51 @@ export async function startServer(
   options: { logger?: boolean | object } = {},
 ): Promise<RunningServer> {
   const state = new AppState(VERSION);
+  const auth = await resolveAuth(config);
   const app = await buildApp({
     config,
     state,
+    auth,
     logger: options.logger ?? { level: config.logLevel },
   });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
   let runtime: Runtime;
+  let metricsServer: MetricsServer | undefined;
   try {
-    runtime = await createRuntime(config, app.log);
+    if (config.metricsPort !== 0) {
+      const authorize = metricsAuthorizer(auth);
+      metricsServer = await startMetricsServer({
+        host: config.host,
+        port: config.metricsPort,
+        metrics: state.metrics,
+        ...(authorize ? { authorize } : {}),
+      });
+    }
+    runtime = await createRuntime(config, app.log, state.metrics.hooks());
   } catch (error) {
+    await metricsServer?.close();
     await app.close();
     throw error;
   }
-  state.runtime = runtime;
+  const loaded = runtime;
+  state.runtime = loaded;
+  state.metrics.attach({
+    features: loaded.engine.cache,
+    adapters: loaded.adapters,
+    countAdapters: () => loaded.store.count(),
+  });
   app.log.info(
-    { provider: runtime.backend.provider, model: runtime.modelId, head: runtime.head.hash },
+    {
+      url,
+      metricsUrl: metricsServer?.url,
+      provider: runtime.backend.provider,
+      model: runtime.modelId,
+      head: runtime.head.hash,
+    },
     "ready",
   );
   let closing: Promise<void> | undefined;
@@ -49,12 +79,21 @@ export async function startServer(
     app,
     state,
     runtime,
-    url: `http://${host}:${port}`,
+    url,
+    metricsUrl: metricsServer?.url,
     close() {
       closing ??= (async () => {
         state.shuttingDown = true;
-        await app.close();
+        // A keep-alive connection whose request finishes during the drain turns idle, and would
+        // hold close() until its keep-alive timeout: such connections are closed as they idle.
+        const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+        try {
+          await app.close();
+        } finally {
+          clearInterval(sweep);
+        }
         await runtime.close();
+        await metricsServer?.close();
       })();
       return closing;
     },
@@ -62,8 +101,18 @@ export async function startServer(
 }
 
 /** SIGTERM / SIGINT: /ready turns 503 at once, in-flight work drains, then the process exits 0. */
-export function handleSignals(server: RunningServer, graceMs = 30_000): void {
-  const stop = (signal: string) => {
+export function handleSignals(
+  starting: RunningServer | Promise<RunningServer>,
+  graceMs = 30_000,
+): void {
+  // Installed before the model loads, so a signal during startup is not the default kill.
+  const stop = async (signal: string) => {
+    let server: RunningServer;
+    try {
+      server = await starting;
+    } catch {
+      return; // startup failed: its own error path reports it and exits
+    }
     server.app.log.info({ signal }, "shutting down");
     server.state.shuttingDown = true;
     const timer = setTimeout(() => {
@@ -79,6 +128,6 @@ export function handleSignals(server: RunningServer, graceMs = 30_000): void {
       },
     );
   };
-  process.once("SIGTERM", () => stop("SIGTERM"));
-  process.once("SIGINT", () => stop("SIGINT"));
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+  process.once("SIGINT", () => void stop("SIGINT"));
 }

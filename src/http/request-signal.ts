@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { ProblemError } from "../errors.js";
 
@@ -11,6 +12,8 @@ export function requestSignal(
   timeoutMs: number,
 ): AbortSignal {
   const controller = new AbortController();
+  // Every text of the request waits on this signal: one listener each.
+  setMaxListeners(0, controller.signal);
   const onClose = () => {
     if (!reply.raw.writableEnded) {
       controller.abort(new ProblemError("CANCELLED", "The client closed the request"));

@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from "node:crypto";
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { writeFileDurably } from "../adapters/durable-fs.js";
 import { decodeSafetensors, encodeSafetensors, type Tensor } from "./safetensors.js";
 
 export const HEAD_FILE = "head.safetensors";
@@ -228,40 +229,11 @@ export async function readHead(dir: string): Promise<Head> {
   return decodeHead(bytes, path);
 }
 
-async function fsyncDirectory(dir: string): Promise<void> {
-  let handle: Awaited<ReturnType<typeof open>> | undefined;
-  try {
-    handle = await open(dir, "r");
-    await handle.sync();
-  } catch (error) {
-    // Some platforms (Windows) cannot open or fsync a directory; the rename is still atomic there.
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== "EISDIR" && code !== "EPERM" && code !== "EINVAL") throw error;
-  } finally {
-    await handle?.close();
-  }
-}
-
 /** Writes dir/head.safetensors atomically: temp file, fsync, rename, fsync of the directory. */
 export async function writeHead(dir: string, head: Head): Promise<void> {
   const bytes = encodeHead(head);
   await mkdir(dir, { recursive: true });
-  const path = join(dir, HEAD_FILE);
-  const temp = `${path}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
-  try {
-    const handle = await open(temp, "wx");
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-  await fsyncDirectory(dir);
+  await writeFileDurably(join(dir, HEAD_FILE), bytes);
 }
 
 /** Mulberry32: a small 32-bit integer PRNG, so seeded heads are identical on every platform. */

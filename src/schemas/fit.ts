@@ -53,7 +53,9 @@ export const fitResult = z.object({
   version: z.number().int(),
   n_pairs: z.number().int().describe("Pairs the adapter is fitted on (stored ones plus new ones)"),
   train_accuracy: z.number(),
-  cv_accuracy: z.number().describe("Cross-validated held-out accuracy (leave-one-out when n ≤ 24, else 5-fold)"),
+  cv_accuracy: z
+    .number()
+    .describe("Cross-validated held-out accuracy (leave-one-out when n ≤ 24, else 5-fold)"),
   global_accuracy: z.number().describe("Accuracy of the global reward on the same pairs"),
   log_likelihood: z.number().describe("Σ log σ(margin) over the pairs at the fitted W"),
   l2: z.number().describe("The prior strength used"),

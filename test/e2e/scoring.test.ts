@@ -128,7 +128,10 @@ describe("batching gives the same numbers as one text at a time", () => {
   });
 
   it("keeps answering while the backbone runs a batch (inference is off the event loop)", async () => {
-    const items = Array.from({ length: 48 }, (_, i) => ({ prompt: `slow ${i}`, response: "z".repeat(400 + i) }));
+    const items = Array.from({ length: 48 }, (_, i) => ({
+      prompt: `slow ${i}`,
+      response: "z".repeat(400 + i),
+    }));
     let scoreDone = 0;
     const score = t.post("/v1/score", { items }).then((res) => {
       scoreDone = performance.now();

@@ -4,6 +4,24 @@ import { join } from "node:path";
 import { type Config, loadConfig, type SettingName } from "../../src/config.js";
 import { type RunningServer, startServer } from "../../src/server.js";
 
+export interface TestResponse {
+  status: number;
+  body: any;
+  headers: Headers;
+}
+
+/** Requests that all carry the same headers, e.g. an API key. */
+export interface TestClient {
+  post(path: string, body: unknown, headers?: Record<string, string>): Promise<TestResponse>;
+  get(path: string, headers?: Record<string, string>): Promise<TestResponse>;
+  /** Any method; a Uint8Array body goes as application/octet-stream, anything else as JSON. */
+  send(
+    method: string,
+    path: string,
+    options?: { body?: unknown; headers?: Record<string, string> },
+  ): Promise<TestResponse>;
+}
+
 export interface TestServer {
   server: RunningServer;
   url: string;
@@ -19,6 +37,9 @@ export interface TestServer {
     headers?: Record<string, string>,
   ): Promise<{ status: number; body: any; headers: Headers }>;
   close(): Promise<void>;
+  send: TestClient["send"];
+  /** A client sending `Authorization: Bearer <apiKey>` with every request. */
+  as(apiKey: string): TestClient;
 }
 
 /** The real server with the real default model, listening on a loopback port of its own. */
@@ -47,11 +68,37 @@ export async function startTestServer(
     } catch {}
     return { status: response.status, body, headers: response.headers };
   };
+  const send: TestClient["send"] = async (method, path, options = {}) => {
+    const { body, headers = {} } = options;
+    const binary = body instanceof Uint8Array;
+    const init: RequestInit = { method, headers: { ...headers } };
+    if (body !== undefined) {
+      init.headers = {
+        "content-type": binary ? "application/octet-stream" : "application/json",
+        ...headers,
+      };
+      init.body =
+        binary || typeof body === "string" ? (body as RequestInit["body"]) : JSON.stringify(body);
+    }
+    return parse(await fetch(url + path, init));
+  };
+  const as = (apiKey: string): TestClient => {
+    const auth = { authorization: `Bearer ${apiKey}` };
+    return {
+      post: (path, body, headers = {}) =>
+        send("POST", path, { body, headers: { ...auth, ...headers } }),
+      get: (path, headers = {}) => send("GET", path, { headers: { ...auth, ...headers } }),
+      send: (method, path, options = {}) =>
+        send(method, path, { ...options, headers: { ...auth, ...options.headers } }),
+    };
+  };
   return {
     server,
     url,
     adaptersDir,
     config,
+    send,
+    as,
     post: async (path, body, headers = {}) =>
       parse(
         await fetch(url + path, {

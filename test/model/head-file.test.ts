@@ -269,16 +269,24 @@ describe("writeHead / readHead", () => {
 });
 
 describe("the committed default head", () => {
-  it("is seededHead(d 256, m 2, k 8, seed 1) for sharelora-default-bytes-v1", async () => {
+  it("loads, its hash is its tensors' hash, and report.json says the training pipeline made it", async () => {
     const committed = await readHead(DEFAULT_HEAD_DIR);
-    const expected = seededHead({
-      d: 256,
-      m: 2,
-      k: 8,
-      seed: 1,
-      modelId: "sharelora-default-bytes-v1",
+    expect(computeHeadHash(committed)).toBe(committed.hash);
+    expect([committed.d, committed.m, committed.k, committed.modelId]).toEqual([
+      256,
+      2,
+      8,
+      "sharelora-default-bytes-v1",
+    ]);
+    expect(committed.prior?.mean.length).toBe(committed.k * committed.m);
+    const report = JSON.parse(await readFile(join(DEFAULT_HEAD_DIR, "report.json"), "utf8"));
+    expect(report).toMatchObject({
+      head_hash: committed.hash,
+      model_id: committed.modelId,
+      share: "B",
+      rank: committed.k,
+      servable: true,
     });
-    expect(committed).toEqual(expected);
-    expect(committed.hash).toBe("35425524347772e2");
+    expect(report.users).toBeGreaterThan(0);
   });
 });

@@ -1,0 +1,13 @@
+import { compare } from "./compare.js";
+import { mixed } from "./mixed.js";
+import { overload } from "./overload.js";
+import { rank } from "./rank.js";
+import { score } from "./score.js";
+import { scoreCold } from "./score-cold.js";
+import { soak } from "./soak.js";
+import { sweep } from "./sweep.js";
+import type { Scenario } from "./types.js";
+
+export const SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
+  [score, scoreCold, compare, rank, mixed, overload, soak, sweep].map((s) => [s.name, s]),
+);

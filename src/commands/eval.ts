@@ -1,0 +1,145 @@
+import { access, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import type { Command } from "commander";
+import { DEFAULT_MODEL_DIR } from "../config.js";
+import {
+  ATTRIBUTE_SHAPE,
+  accuracyPlot,
+  attributeRows,
+  type EvaluationResult,
+  evaluate,
+  type FeatureSet,
+  markdownReport,
+  readBayesBeside,
+} from "../training/eval/index.js";
+import { DEFAULT_CLI_L2, DEFAULT_CLI_L2_USER, DEFAULT_FIT_RANK } from "../training/train-head.js";
+import { DEFAULT_FEATURE_CACHE, datasetFeatures } from "./features.js";
+import { parseNonNegativeInteger, parsePositiveNumber } from "./options.js";
+
+export interface EvalCommandOptions {
+  model: string;
+  data: string;
+  test: string;
+  /** Default: newusers.jsonl beside the test file, when present. */
+  newUsers?: string;
+  json?: string;
+  svg?: string;
+  quick: boolean;
+  rank: number;
+  l2: number;
+  l2User: number;
+  seed: number;
+  cache: string;
+  skipBad: boolean;
+  log?: (message: string) => void;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `sharelora eval`, callable without a subprocess. */
+export async function runEval(options: EvalCommandOptions): Promise<EvaluationResult> {
+  const besideTest = join(dirname(options.test), "newusers.jsonl");
+  const newUsersFile = options.newUsers ?? ((await exists(besideTest)) ? besideTest : undefined);
+  const files = [options.data, options.test, ...(newUsersFile ? [newUsersFile] : [])];
+  const features = await datasetFeatures({
+    model: options.model,
+    files,
+    cacheDir: options.cache,
+    skipBad: options.skipBad,
+  });
+  const [train, test, newUsers] = features.datasets;
+  const set: FeatureSet = {
+    d: features.d,
+    m: features.m,
+    train: train!,
+    test: test!,
+    newUsers: newUsers ?? null,
+  };
+  const bayes = await readBayesBeside(options.test);
+  const attributeTrain = bayes === null ? null : attributeRows(train!.rows);
+  const attributeTest = bayes === null ? null : attributeRows(test!.rows);
+  const attributeNew = newUsers === undefined ? null : attributeRows(newUsers.rows);
+  const attributes: FeatureSet | null =
+    attributeTrain !== null && attributeTest !== null
+      ? { ...ATTRIBUTE_SHAPE, train: attributeTrain, test: attributeTest, newUsers: attributeNew }
+      : null;
+  const result = evaluate({
+    features: set,
+    attributes,
+    bayes,
+    quick: options.quick,
+    rank: options.rank,
+    l2: options.l2,
+    l2User: options.l2User,
+    seed: options.seed,
+    ...(options.log ? { log: options.log } : {}),
+  });
+  if (options.json) await writeFile(options.json, `${JSON.stringify(result, null, 2)}\n`);
+  if (options.svg && result.newUsers !== null) {
+    const curve = result.newUsers;
+    const series = curve.methods.map((m) => ({
+      label: m.method.split(" (")[0]!,
+      values: m.accuracy,
+    }));
+    const p = result.seen.find((s) => s.method.startsWith("P-ShareLoRA"));
+    if (p) series.push({ label: "P-ShareLoRA, seen users", values: curve.ns.map(() => p.mean) });
+    const plot = series.map((s, i) => ({ ...s, dashed: i >= curve.methods.length }));
+    if (bayes?.newUsers != null) {
+      plot.push({
+        label: "Bayes optimum",
+        values: curve.ns.map(() => bayes.newUsers),
+        dashed: true,
+      });
+    }
+    await writeFile(
+      options.svg,
+      accuracyPlot("New users: held-out accuracy after n pairs", curve.ns, plot),
+    );
+  }
+  return result;
+}
+
+export function registerEval(program: Command): void {
+  program
+    .command("eval")
+    .description(
+      "Held-out accuracy of global, local, P-ShareLoRA and its ablations; new-user curve; rank sweep",
+    )
+    .option("--model <dir>", "Model directory", DEFAULT_MODEL_DIR)
+    .requiredOption("--data <file>", "Training comparisons (JSONL)")
+    .requiredOption("--test <file>", "Held-out comparisons of the same users (JSONL)")
+    .option(
+      "--new-users <file>",
+      "Comparisons of users absent from training (default: newusers.jsonl beside --test)",
+    )
+    .option("--json <file>", "Write every figure as JSON")
+    .option("--svg <file>", "Write the new-user curve as an SVG plot")
+    .option("--quick", "Fewer ranks and draws", false)
+    .option(
+      "--rank <k>",
+      "Rank k of the shared subspace",
+      parseNonNegativeInteger,
+      DEFAULT_FIT_RANK,
+    )
+    .option("--l2 <x>", "Ridge strength", parsePositiveNumber, DEFAULT_CLI_L2)
+    .option(
+      "--l2-user <x>",
+      "Ridge strength on each user's W",
+      parsePositiveNumber,
+      DEFAULT_CLI_L2_USER,
+    )
+    .option("--seed <s>", "Seed", parseNonNegativeInteger, 0)
+    .option("--cache <dir>", "Feature cache directory", DEFAULT_FEATURE_CACHE)
+    .option("--skip-bad", "Skip malformed lines instead of stopping", false)
+    .action(async (o: EvalCommandOptions) => {
+      const result = await runEval({ ...o, log: (m) => process.stderr.write(`eval: ${m}\n`) });
+      process.stdout.write(`${markdownReport(result)}\n`);
+    });
+}

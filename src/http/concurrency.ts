@@ -1,0 +1,50 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { ProblemError } from "../errors.js";
+
+export interface ConcurrencyLimit {
+  /** Requests holding a permit right now. */
+  readonly inFlight: number;
+  readonly max: number;
+}
+
+/** Only API work takes a permit: probes, metrics and docs must answer under any load. */
+export function isLimitedRoute(route: string | undefined): boolean {
+  return route?.startsWith("/v1/") === true;
+}
+
+/**
+ * A semaphore over requests in flight, like TEI's: past `max`, a request is answered 429 with
+ * Retry-After at once instead of queueing. The permit is released when the response is finished
+ * or the connection closes, whichever comes first.
+ */
+export function registerConcurrencyLimit(
+  app: FastifyInstance,
+  options: { max: number; retryAfterSeconds?: number },
+): ConcurrencyLimit {
+  const { max } = options;
+  if (!Number.isSafeInteger(max) || max < 1) {
+    throw new TypeError(`expected max to be a positive integer, got ${max}`);
+  }
+  const retryAfter = options.retryAfterSeconds ?? 1;
+  const holders = new WeakSet<FastifyRequest>();
+  const state = { inFlight: 0, max };
+  app.addHook("onRequest", async (request, reply) => {
+    if (!isLimitedRoute(request.routeOptions.url)) return;
+    if (state.inFlight >= max) {
+      throw new ProblemError(
+        "OVERLOADED",
+        `Too many requests in flight (${max}); retry after ${retryAfter} s`,
+        { extensions: { retry_after_s: retryAfter } },
+      );
+    }
+    state.inFlight += 1;
+    holders.add(request);
+    const release = () => {
+      if (!holders.delete(request)) return;
+      state.inFlight -= 1;
+    };
+    reply.raw.once("finish", release);
+    reply.raw.once("close", release);
+  });
+  return state;
+}

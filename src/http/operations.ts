@@ -1,0 +1,28 @@
+import type { FastifyInstance } from "fastify";
+import type { AppState } from "../app.js";
+import type { Config } from "../config.js";
+import { registerMetricsRoute, registerRequestMetrics } from "../metrics/http-metrics.js";
+import { type AuthSetup, registerAuth } from "./auth.js";
+import { registerConcurrencyLimit } from "./concurrency.js";
+import { registerDocs } from "./docs.js";
+
+/**
+ * Request metrics, API keys, the in-flight bound, the OpenAPI document and /metrics, in the order
+ * their hooks must run: a request is counted even when it is refused (401, 403, 429).
+ * Call before the routes are registered.
+ */
+export async function registerOperations(
+  app: FastifyInstance,
+  options: { config: Config; state: AppState; auth: AuthSetup },
+): Promise<void> {
+  const { config, state, auth } = options;
+  registerRequestMetrics(app, state.metrics);
+  registerAuth(app, auth, {
+    "GET /v1/jobs/:id": (request) =>
+      state.runtime?.jobs.get((request.params as { id?: string }).id ?? "")?.user,
+  });
+  const limit = registerConcurrencyLimit(app, { max: config.maxConcurrentRequests });
+  state.metrics.attachInFlight(() => limit.inFlight);
+  await registerDocs(app, { version: state.version });
+  if (config.metricsPort === 0) registerMetricsRoute(app, state.metrics);
+}

@@ -1,0 +1,124 @@
+/**
+ * Onboarding curve: a user unseen in training gives n of their pairs; W is fitted with B frozen by
+ * the server's own fitter (population prior of the head, τ by cross-validation) and scored on
+ * pairs none of the n come from. Every n of one draw is scored on the same held-out pairs.
+ */
+import { deriveSeed, SeededRandom } from "../../math/seeded-random.js";
+import { fitWithCrossValidation } from "../cross-validation.js";
+import type { PairStats } from "../logistic-fit.js";
+import { servedPairStats } from "../served-pair-stats.js";
+import {
+  accuracy,
+  type PairBlock,
+  type ShareBModel,
+  selectPairs,
+  trainLocal,
+} from "../shared/index.js";
+import { mean } from "./user-blocks.js";
+
+export const DEFAULT_CURVE_NS = [2, 4, 8, 16, 32, 64] as const;
+/** Pairs each draw keeps out of every fit, at the least. */
+export const MIN_HELD_OUT = 8;
+
+export interface CurveOptions {
+  ns: readonly number[];
+  draws: number;
+  seed: number;
+  /** Ridge of the local baseline. */
+  l2: number;
+}
+
+export interface CurveMethod {
+  method: string;
+  /** Mean held-out accuracy at each n (null where no user has n + MIN_HELD_OUT pairs). */
+  accuracy: (number | null)[];
+}
+
+export interface CurveResult {
+  ns: number[];
+  users: number;
+  draws: number;
+  methods: CurveMethod[];
+  seconds: number;
+}
+
+export function newUserCurve(
+  blocks: ReadonlyMap<string, PairBlock>,
+  shared: ShareBModel,
+  options: CurveOptions,
+): CurveResult {
+  const started = performance.now();
+  const ns = [...options.ns].sort((a, b) => a - b);
+  const sums = {
+    shared: ns.map(() => [] as number[]),
+    local: ns.map(() => [] as number[]),
+    global: ns.map(() => [] as number[]),
+  };
+  const family = { kind: "population" as const, mean: shared.prior.mean, cov: shared.prior.cov };
+  let userIndex = 0;
+  for (const block of blocks.values()) {
+    userIndex++;
+    const usable = ns.filter((n) => n + MIN_HELD_OUT <= block.count);
+    if (usable.length === 0) continue;
+    const maxN = usable[usable.length - 1]!;
+    const stats = servedPairStats(shared, block);
+    for (let draw = 0; draw < options.draws; draw++) {
+      const order = shuffled(block.count, deriveSeed(options.seed, userIndex * 1009 + draw));
+      const held = order.slice(maxN);
+      const heldBlock = selectPairs(block, held);
+      const heldStats = rows(stats, held);
+      for (const [i, n] of ns.entries()) {
+        if (n > maxN) continue;
+        const train = order.slice(0, n);
+        const { fit } = fitWithCrossValidation(rows(stats, train), family);
+        sums.shared[i]!.push(statsAccuracy(heldStats, fit.w));
+        sums.local[i]!.push(accuracy(trainLocal(selectPairs(block, train), options.l2), heldBlock));
+        sums.global[i]!.push(statsAccuracy(heldStats, null));
+      }
+    }
+  }
+  const summarize = (values: number[][]) => values.map((v) => (v.length === 0 ? null : mean(v)));
+  return {
+    ns,
+    users: blocks.size,
+    draws: options.draws,
+    methods: [
+      { method: "P-ShareLoRA (B frozen, population prior)", accuracy: summarize(sums.shared) },
+      { method: "local (ridge)", accuracy: summarize(sums.local) },
+      { method: "global", accuracy: summarize(sums.global) },
+    ],
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+function shuffled(n: number, seed: number): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  const random = new SeededRandom(seed);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random.nextUnit() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
+}
+
+function rows(stats: PairStats, indices: readonly number[]): PairStats {
+  const { p } = stats;
+  const g = new Float64Array(indices.length * p);
+  const o = new Float64Array(indices.length);
+  indices.forEach((j, row) => {
+    g.set(stats.g.subarray(j * p, (j + 1) * p), row * p);
+    o[row] = stats.o[j]!;
+  });
+  return { g, o, n: indices.length, p };
+}
+
+/** Fraction of pairs with o + w·g > 0 (ties ½); w = null is the global reward. */
+function statsAccuracy(stats: PairStats, w: Float64Array | null): number {
+  let correct = 0;
+  for (let j = 0; j < stats.n; j++) {
+    let z = stats.o[j]!;
+    if (w !== null) for (let i = 0; i < stats.p; i++) z += w[i]! * stats.g[j * stats.p + i]!;
+    correct += z > 0 ? 1 : z === 0 ? 0.5 : 0;
+  }
+  return stats.n === 0 ? 0 : correct / stats.n;
+}
