@@ -1,6 +1,6 @@
 import { SingleBar } from "cli-progress";
 
-/** A progress bar on stderr (count, rate, ETA); silent when stderr is not a terminal and quiet is asked. */
+/** A progress bar on stderr: count, rate of the work done since start (not what was skipped), ETA. */
 export function progressBar(label: string): {
   update(done: number, total: number): void;
   stop(): void;
@@ -14,10 +14,12 @@ export function progressBar(label: string): {
     notTTYSchedule: 5000,
   });
   let started = false;
+  let first = 0;
   const t0 = performance.now();
   return {
     update(done, total) {
-      const rate = (done / Math.max((performance.now() - t0) / 1000, 1e-3)).toFixed(1);
+      if (!started) first = done;
+      const rate = ((done - first) / Math.max((performance.now() - t0) / 1000, 1e-3)).toFixed(1);
       if (!started) {
         bar.start(total, done, { rate });
         started = true;

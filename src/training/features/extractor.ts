@@ -99,7 +99,7 @@ export class FeatureExtractor {
     const total = seen.size;
     const cached = found.size;
     onProgress?.({ done: cached, total, cached });
-    const chunk = 256;
+    const chunk = 32;
     for (let i = 0; i < missing.length; i += chunk) {
       const part = missing.slice(i, i + chunk);
       const features = await this.#engine.features(part.map((p) => p.text));

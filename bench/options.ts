@@ -1,0 +1,85 @@
+export const PHASES = ["raw", "unique", "shared", "users10k", "rss100k", "fit"] as const;
+export type Phase = (typeof PHASES)[number];
+
+export interface BenchOptions {
+  quick: boolean;
+  json: boolean;
+  phases: Phase[];
+}
+
+export interface Durations {
+  /** Alternating rounds of raw / server measurements. */
+  rounds: number;
+  rawCalibrationMs: number;
+  rawCalibrationPasses: 1 | 2;
+  rawRoundMs: number;
+  serverWarmupMs: number;
+  /** Backbone-bound runs (unique, shared) last batchedMs, and go on until minBursts batches were answered (up to maxBatchedMs). */
+  batchedMs: number;
+  minBursts: number;
+  maxBatchedMs: number;
+  usersMs: number;
+  /** rss100k: idle time before a second RSS reading. */
+  rssIdleMs: number;
+  fitBudgetMs: number;
+  fitEndToEndRuns: number;
+}
+
+export const RAW_BATCHES = [1, 8, 32, 64] as const;
+
+export function durations(quick: boolean): Durations {
+  return quick
+    ? {
+        rounds: 2,
+        rawCalibrationMs: 1000,
+        rawCalibrationPasses: 1,
+        rawRoundMs: 2000,
+        serverWarmupMs: 1500,
+        batchedMs: 3000,
+        minBursts: 3,
+        maxBatchedMs: 30_000,
+        usersMs: 1200,
+        rssIdleMs: 3000,
+        fitBudgetMs: 400,
+        fitEndToEndRuns: 1,
+      }
+    : {
+        rounds: 3,
+        rawCalibrationMs: 1500,
+        rawCalibrationPasses: 2,
+        rawRoundMs: 3000,
+        serverWarmupMs: 2000,
+        batchedMs: 4000,
+        minBursts: 3,
+        maxBatchedMs: 40_000,
+        usersMs: 2000,
+        rssIdleMs: 5000,
+        fitBudgetMs: 1500,
+        fitEndToEndRuns: 3,
+      };
+}
+
+/**
+ * `--only a,b` picks phases; without it every phase runs, except rss100k in a quick run.
+ * unique and shared are ratios over raw, so they bring raw along.
+ */
+export function resolvePhases(only: string | undefined, quick: boolean): Phase[] {
+  let chosen: Phase[];
+  if (only === undefined) chosen = PHASES.filter((p) => !(quick && p === "rss100k"));
+  else {
+    const names = only
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
+    for (const name of names) {
+      if (!(PHASES as readonly string[]).includes(name)) {
+        throw new TypeError(
+          `--only: expected names from ${PHASES.join(", ")}, got ${JSON.stringify(name)}`,
+        );
+      }
+    }
+    chosen = names as Phase[];
+    if (chosen.includes("unique") || chosen.includes("shared")) chosen.push("raw");
+  }
+  return PHASES.filter((p) => chosen.includes(p));
+}
