@@ -1,3 +1,4 @@
+import { WORDS as LOADTEST_WORDS } from "../loadtest/scenarios/texts.js";
 import { SeededRandom } from "../src/math/seeded-random.js";
 
 export interface BenchText {
@@ -8,40 +9,8 @@ export interface BenchText {
 export const TEXT_BYTES = 128;
 export const PROMPT_BYTES = 48;
 
-const WORDS = [
-  "the",
-  "model",
-  "reward",
-  "user",
-  "prefers",
-  "short",
-  "answers",
-  "with",
-  "clear",
-  "steps",
-  "please",
-  "explain",
-  "why",
-  "this",
-  "works",
-  "and",
-  "how",
-  "to",
-  "fix",
-  "it",
-  "quickly",
-  "code",
-  "review",
-  "summary",
-  "of",
-  "a",
-  "long",
-  "story",
-  "about",
-  "cats",
-  "weather",
-  "today",
-];
+/** The load tests' vocabulary; its first 32 words keep the bench texts as they were. */
+const WORDS = LOADTEST_WORDS.slice(0, 32);
 
 /**
  * Distinct ASCII (prompt, response) pairs of exactly TEXT_BYTES bytes together. Text `index` of

@@ -1,6 +1,6 @@
 import { createRng, type Rng } from "../../src/model/prng.js";
 
-const WORDS = [
+export const WORDS = [
   "the",
   "model",
   "reward",
