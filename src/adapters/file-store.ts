@@ -10,11 +10,12 @@ import {
 import { AdapterError } from "./errors.js";
 import { DEFAULT_MAX_ADAPTER_BYTES, decodeAdapter, encodeAdapter } from "./format.js";
 import { KeyedMutex } from "./keyed-mutex.js";
+import { nextAdapter } from "./next-adapter.js";
 import { adapterPath } from "./paths.js";
 import { scanStore } from "./scan.js";
-import type { Adapter, AdapterDraft, AdapterShape, AdapterStore, AdapterUpdate } from "./types.js";
+import type { Adapter, AdapterShape, AdapterStore, AdapterUpdate } from "./types.js";
 import { assertUserId } from "./user-id.js";
-import { assertAdapterShape, checkAdapterContent } from "./validate.js";
+import { assertAdapterShape } from "./validate.js";
 
 export interface FileAdapterStoreOptions {
   root: string;
@@ -76,7 +77,7 @@ export class FileAdapterStore implements AdapterStore {
     return this.#writes.run(user, async () => {
       const current = await this.#read(user);
       const draft = await update(current);
-      const next = this.#nextVersion(user, current, draft);
+      const next = nextAdapter(user, current, draft, this.shape);
       const bytes = encodeAdapter(next);
       if (bytes.byteLength > this.maxFileBytes) {
         throw new AdapterError(
@@ -116,36 +117,6 @@ export class FileAdapterStore implements AdapterStore {
   async close(): Promise<void> {
     this.#closed = true;
     await this.#writes.idle();
-  }
-
-  #nextVersion(user: string, current: Adapter | undefined, draft: AdapterDraft): Adapter {
-    if (typeof draft !== "object" || draft === null) {
-      throw new TypeError(`expected update to return an adapter draft, got ${String(draft)}`);
-    }
-    checkAdapterContent(draft, { user, shape: this.shape, invalidCode: "INVALID_ADAPTER" });
-    const now = new Date().toISOString();
-    const next: Adapter = {
-      user,
-      version: (current?.version ?? 0) + 1,
-      headHash: draft.headHash,
-      createdAt: current?.createdAt ?? now,
-      updatedAt: now,
-      k: draft.k,
-      m: draft.m,
-      W: draft.W.slice(),
-      nPairs: draft.nPairs,
-      metrics: { ...draft.metrics },
-    };
-    if (draft.posterior !== undefined) {
-      next.posterior = {
-        cholesky: draft.posterior.cholesky.slice(),
-        lambda: draft.posterior.lambda,
-      };
-    }
-    if (draft.pairs !== undefined) {
-      next.pairs = { g: draft.pairs.g.slice(), o: draft.pairs.o.slice() };
-    }
-    return next;
   }
 
   async #read(user: string): Promise<Adapter | undefined> {

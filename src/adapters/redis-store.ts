@@ -4,6 +4,7 @@ import { Redis } from "ioredis";
 import { AdapterError } from "./errors.js";
 import { DEFAULT_MAX_ADAPTER_BYTES, decodeAdapter, encodeAdapter } from "./format.js";
 import { KeyedMutex } from "./keyed-mutex.js";
+import { nextAdapter } from "./next-adapter.js";
 import {
   DEFAULT_REDIS_TIMINGS,
   failFastOptions,
@@ -12,7 +13,6 @@ import {
 import { InvalidationFeed } from "./redis/invalidation-feed.js";
 import { encodeInvalidation } from "./redis/invalidation-message.js";
 import { type RedisKeys, redisKeys } from "./redis/keys.js";
-import { nextAdapter } from "./redis/next-adapter.js";
 import { redisFailureReason, toStoreError } from "./redis/redis-errors.js";
 import { parseRedisUrl } from "./redis/redis-url.js";
 import { DELETE_RECORD, WRITE_IF_VERSION } from "./redis/scripts.js";

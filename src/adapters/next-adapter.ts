@@ -1,5 +1,5 @@
-import type { Adapter, AdapterDraft, AdapterShape } from "../types.js";
-import { checkAdapterContent } from "../validate.js";
+import type { Adapter, AdapterDraft, AdapterShape } from "./types.js";
+import { checkAdapterContent } from "./validate.js";
 
 /**
  * The adapter an update stores: the draft checked against the head's shape and copied, with the
