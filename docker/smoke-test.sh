@@ -18,6 +18,8 @@ ONNXRUNTIME_NODE_INSTALL=skip bash "$work/app/docker/install-runtime.sh" "$work/
 port="$(node -e 'const s = require("node:net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')"
 export SHARELORA_HOST=0.0.0.0 SHARELORA_PORT="$port" SHARELORA_ADAPTERS="$work/adapters"
 export SHARELORA_DEVICE=cpu SHARELORA_LOG_LEVEL=warn
+# The image listens on 0.0.0.0, where the server refuses to run without API keys.
+export SHARELORA_API_KEYS="name=smoke,scopes=score,key=smoke-test-key-0123456789"
 (cd "$work" && exec node app/dist/cli.js serve) &
 pid=$!
 
@@ -33,7 +35,7 @@ if [ "$healthy" != "1" ]; then echo "smoke-test: /ready never answered 200" >&2;
 node --input-type=module -e '
   const response = await fetch(`http://127.0.0.1:${process.env.SHARELORA_PORT}/v1/score`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", authorization: "Bearer smoke-test-key-0123456789" },
     body: JSON.stringify({ items: [{ prompt: "2+2?", response: "4" }] }),
   });
   const body = await response.json();
