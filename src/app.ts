@@ -37,6 +37,12 @@ export class AppState {
   require(): Runtime {
     if (this.shuttingDown) throw new ProblemError("SHUTTING_DOWN", "The server is shutting down");
     if (!this.runtime) throw new ProblemError("NOT_READY", "The model is still loading");
+    if (this.runtime.backend.healthy?.() === false) {
+      throw new ProblemError(
+        "NOT_READY",
+        "The inference worker stopped; this process must be restarted",
+      );
+    }
     return this.runtime;
   }
 }

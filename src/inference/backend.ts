@@ -17,5 +17,7 @@ export interface Backend {
   readonly k: number;
   readonly m: number;
   embed(batch: readonly TokenSeq[]): Promise<TextFeatures[]>;
+  /** false once the backend can no longer run batches (its worker died): the process should be replaced. */
+  healthy?(): boolean;
   dispose(): Promise<void>;
 }

@@ -84,6 +84,10 @@ export class WorkerBackend implements Backend {
     return new WorkerBackend(worker, provider, options);
   }
 
+  healthy(): boolean {
+    return this.#failure === undefined;
+  }
+
   embed(batch: readonly TokenSeq[]): Promise<TextFeatures[]> {
     if (batch.length === 0) return Promise.resolve([]);
     if (this.#failure) return Promise.reject(this.#failure);
