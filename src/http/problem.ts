@@ -54,7 +54,9 @@ export function sendProblem(
   error: unknown,
 ): FastifyReply {
   const problem = toProblem(error);
-  if (problem.status === 503) request.log.warn({ code: problem.code }, problem.message);
+  if (problem.code === "NOT_READY" || problem.code === "SHUTTING_DOWN") {
+    request.log.debug({ code: problem.code }, problem.message);
+  } else if (problem.status === 503) request.log.warn({ code: problem.code }, problem.message);
   else if (problem.status >= 500)
     request.log.error({ err: error, code: problem.code }, "request failed");
   else request.log.debug({ code: problem.code, field: problem.field }, "request rejected");
