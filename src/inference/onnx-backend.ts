@@ -2,7 +2,14 @@ import type { Head } from "../model/head-file.js";
 import { buildHeadGraph } from "../model/head-graph.js";
 import type { Backend, TextFeatures, TokenSeq } from "./backend.js";
 import { parseDevice } from "./device.js";
-import { cudaBundled, type Device, type Feed, OnnxSession } from "./session.js";
+import {
+  CUDA_MISSING,
+  cudaBundled,
+  type Device,
+  type Feed,
+  OnnxSession,
+  ProviderUnavailableError,
+} from "./session.js";
 
 export interface OnnxBackendOptions {
   backbone: Uint8Array | string;
@@ -57,7 +64,8 @@ export class OnnxBackend implements Backend {
     });
     let lastError: unknown;
     for (const device of candidates) {
-      if (device.kind === "cuda" && !strict && !cudaBundled()) {
+      if (device.kind === "cuda" && !cudaBundled()) {
+        if (strict) throw new ProviderUnavailableError(CUDA_MISSING);
         options.onFallback?.("CUDA execution provider not installed; using the CPU");
         continue;
       }

@@ -1,3 +1,6 @@
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import * as ort from "onnxruntime-node";
 
 /** The only module that imports onnxruntime: everything else sees plain typed arrays. */
@@ -23,12 +26,28 @@ export class SessionError extends Error {
   readonly code = "INFERENCE_FAILED";
 }
 
+export const CUDA_MISSING =
+  "onnxruntime's CUDA execution provider is not installed. Install it with " +
+  "`ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` on a machine with CUDA 12 and cuDNN 9, " +
+  "or use --device cpu or auto.";
+
 export class ProviderUnavailableError extends Error {
   readonly code = "PROVIDER_UNAVAILABLE";
 }
 
+/**
+ * Whether onnxruntime's CUDA provider library is installed next to the binding (the npm package
+ * ships without it; `ONNXRUNTIME_NODE_INSTALL=cuda12` installs it). Asking onnxruntime instead would
+ * print a load error on every CPU-only machine.
+ */
 export function cudaBundled(): boolean {
-  return ort.listSupportedBackends().some((b) => b.name === "cuda");
+  if (!ort.listSupportedBackends().some((b) => b.name === "cuda")) return false;
+  const root = dirname(createRequire(import.meta.url).resolve("onnxruntime-node/package.json"));
+  const library =
+    process.platform === "win32"
+      ? "onnxruntime_providers_cuda.dll"
+      : "libonnxruntime_providers_cuda.so";
+  return existsSync(join(root, "bin", "napi-v6", process.platform, process.arch, library));
 }
 
 export class OnnxSession {
