@@ -12,9 +12,8 @@ import {
   markdownReport,
   readBayesBeside,
 } from "../training/eval/index.js";
-import { DEFAULT_CLI_L2, DEFAULT_CLI_L2_USER, DEFAULT_FIT_RANK } from "../training/train-head.js";
-import { DEFAULT_FEATURE_CACHE, datasetFeatures } from "./features.js";
-import { parseNonNegativeInteger, parsePositiveNumber } from "./options.js";
+import { datasetFeatures } from "./features.js";
+import { addLearnerOptions } from "./options.js";
 
 export interface EvalCommandOptions {
   model: string;
@@ -107,39 +106,24 @@ export async function runEval(options: EvalCommandOptions): Promise<EvaluationRe
 }
 
 export function registerEval(program: Command): void {
-  program
-    .command("eval")
-    .description(
-      "Held-out accuracy of global, local, P-ShareLoRA and its ablations; new-user curve; rank sweep",
-    )
-    .option("--model <dir>", "Model directory", DEFAULT_MODEL_DIR)
-    .requiredOption("--data <file>", "Training comparisons (JSONL)")
-    .requiredOption("--test <file>", "Held-out comparisons of the same users (JSONL)")
-    .option(
-      "--new-users <file>",
-      "Comparisons of users absent from training (default: newusers.jsonl beside --test)",
-    )
-    .option("--json <file>", "Write every figure as JSON")
-    .option("--svg <file>", "Write the new-user curve as an SVG plot")
-    .option("--quick", "Fewer ranks and draws", false)
-    .option(
-      "--rank <k>",
-      "Rank k of the shared subspace",
-      parseNonNegativeInteger,
-      DEFAULT_FIT_RANK,
-    )
-    .option("--l2 <x>", "Ridge strength", parsePositiveNumber, DEFAULT_CLI_L2)
-    .option(
-      "--l2-user <x>",
-      "Ridge strength on each user's W",
-      parsePositiveNumber,
-      DEFAULT_CLI_L2_USER,
-    )
-    .option("--seed <s>", "Seed", parseNonNegativeInteger, 0)
-    .option("--cache <dir>", "Feature cache directory", DEFAULT_FEATURE_CACHE)
-    .option("--skip-bad", "Skip malformed lines instead of stopping", false)
-    .action(async (o: EvalCommandOptions) => {
-      const result = await runEval({ ...o, log: (m) => process.stderr.write(`eval: ${m}\n`) });
-      process.stdout.write(`${markdownReport(result)}\n`);
-    });
+  addLearnerOptions(
+    program
+      .command("eval")
+      .description(
+        "Held-out accuracy of global, local, P-ShareLoRA and its ablations; new-user curve; rank sweep",
+      )
+      .option("--model <dir>", "Model directory", DEFAULT_MODEL_DIR)
+      .requiredOption("--data <file>", "Training comparisons (JSONL)")
+      .requiredOption("--test <file>", "Held-out comparisons of the same users (JSONL)")
+      .option(
+        "--new-users <file>",
+        "Comparisons of users absent from training (default: newusers.jsonl beside --test)",
+      )
+      .option("--json <file>", "Write every figure as JSON")
+      .option("--svg <file>", "Write the new-user curve as an SVG plot")
+      .option("--quick", "Fewer ranks and draws", false),
+  ).action(async (o: EvalCommandOptions) => {
+    const result = await runEval({ ...o, log: (m) => process.stderr.write(`eval: ${m}\n`) });
+    process.stdout.write(`${markdownReport(result)}\n`);
+  });
 }

@@ -1,15 +1,9 @@
 import type { Command } from "commander";
 import { DEFAULT_MODEL_DIR } from "../config.js";
 import type { InitMode, ShareMode } from "../training/shared/index.js";
-import {
-  DEFAULT_CLI_L2,
-  DEFAULT_CLI_L2_USER,
-  DEFAULT_FIT_RANK,
-  type TrainHeadResult,
-  trainHead,
-} from "../training/train-head.js";
-import { DEFAULT_FEATURE_CACHE, datasetFeatures } from "./features.js";
-import { parseInit, parseNonNegativeInteger, parsePositiveNumber, parseShare } from "./options.js";
+import { type TrainHeadResult, trainHead } from "../training/train-head.js";
+import { datasetFeatures } from "./features.js";
+import { addLearnerOptions, parseInit, parseShare } from "./options.js";
 import { progressBar } from "./progress.js";
 
 export const DEFAULT_ADAPTERS_DIR = "adapters";
@@ -71,48 +65,33 @@ export async function runFit(options: FitCommandOptions): Promise<TrainHeadResul
 }
 
 export function registerFit(program: Command): void {
-  program
-    .command("fit")
-    .description(
-      "Train the shared head (Θ0, B, population prior of W) by P-ShareLoRA and store the training users' adapters",
-    )
-    .option("--model <dir>", "Model directory", DEFAULT_MODEL_DIR)
-    .requiredOption("--data <file>", "JSONL comparisons: {user, prompt, chosen, rejected}")
-    .requiredOption("--out <dir>", "Head directory to write (head.safetensors, report.json)")
-    .option("--adapters <dir>", "Adapter store for the training users", DEFAULT_ADAPTERS_DIR)
-    .option(
-      "--rank <k>",
-      "Rank k of the shared subspace",
-      parseNonNegativeInteger,
-      DEFAULT_FIT_RANK,
-    )
-    .option("--init <mode>", "global | warmup | random", parseInit, "global")
-    .option(
-      "--share <factor>",
-      "B (P-ShareLoRA) or A (ablation: report only, nothing servable is written)",
-      parseShare,
-      "B",
-    )
-    .option("--l2 <x>", "Ridge strength", parsePositiveNumber, DEFAULT_CLI_L2)
-    .option(
-      "--l2-user <x>",
-      "Ridge strength on each user's W",
-      parsePositiveNumber,
-      DEFAULT_CLI_L2_USER,
-    )
-    .option("--seed <s>", "Seed", parseNonNegativeInteger, 0)
-    .option("--cache <dir>", "Feature cache directory", DEFAULT_FEATURE_CACHE)
-    .option("--skip-bad", "Skip malformed lines instead of stopping", false)
-    .action(async (o: FitCommandOptions) => {
-      const result = await runFit(o);
-      const r = result.report;
-      if (result.head === null) {
-        process.stderr.write(
-          "--share A trains B_i per user and a shared A: no shared-B head exists to serve, so only report.json was written\n",
-        );
-      }
-      process.stdout.write(
-        `${JSON.stringify({ out: o.out, head_hash: r["head_hash"], adapters: r["adapters"], adapters_written: result.adaptersWritten, users: r["users"], validation_accuracy: result.model.report.validationAccuracy, rounds: result.model.report.rounds, seconds: result.seconds })}\n`,
+  addLearnerOptions(
+    program
+      .command("fit")
+      .description(
+        "Train the shared head (Θ0, B, population prior of W) by P-ShareLoRA and store the training users' adapters",
+      )
+      .option("--model <dir>", "Model directory", DEFAULT_MODEL_DIR)
+      .requiredOption("--data <file>", "JSONL comparisons: {user, prompt, chosen, rejected}")
+      .requiredOption("--out <dir>", "Head directory to write (head.safetensors, report.json)")
+      .option("--adapters <dir>", "Adapter store for the training users", DEFAULT_ADAPTERS_DIR)
+      .option("--init <mode>", "global | warmup | random", parseInit, "global")
+      .option(
+        "--share <factor>",
+        "B (P-ShareLoRA) or A (ablation: report only, nothing servable is written)",
+        parseShare,
+        "B",
+      ),
+  ).action(async (o: FitCommandOptions) => {
+    const result = await runFit(o);
+    const r = result.report;
+    if (result.head === null) {
+      process.stderr.write(
+        "--share A trains B_i per user and a shared A: no shared-B head exists to serve, so only report.json was written\n",
       );
-    });
+    }
+    process.stdout.write(
+      `${JSON.stringify({ out: o.out, head_hash: r["head_hash"], adapters: r["adapters"], adapters_written: result.adaptersWritten, users: r["users"], validation_accuracy: result.model.report.validationAccuracy, rounds: result.model.report.rounds, seconds: result.seconds })}\n`,
+    );
+  });
 }

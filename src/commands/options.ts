@@ -1,4 +1,7 @@
+import type { Command } from "commander";
 import { INIT_MODES, type InitMode, type ShareMode } from "../training/shared/index.js";
+import { DEFAULT_CLI_L2, DEFAULT_CLI_L2_USER, DEFAULT_FIT_RANK } from "../training/train-head.js";
+import { DEFAULT_FEATURE_CACHE } from "./features.js";
 
 export function parseNonNegativeInteger(value: string): number {
   const n = Number(value);
@@ -25,4 +28,25 @@ export function parseInit(value: string): InitMode {
 export function parseShare(value: string): ShareMode {
   if (value !== "B" && value !== "A") throw new TypeError(`--share: expected B or A, got ${value}`);
   return value;
+}
+
+/** The options `fit` and `eval` share: the learner's size and strength, the seed and the data. */
+export function addLearnerOptions(command: Command): Command {
+  return command
+    .option(
+      "--rank <k>",
+      "Rank k of the shared subspace",
+      parseNonNegativeInteger,
+      DEFAULT_FIT_RANK,
+    )
+    .option("--l2 <x>", "Ridge strength", parsePositiveNumber, DEFAULT_CLI_L2)
+    .option(
+      "--l2-user <x>",
+      "Ridge strength on each user's W",
+      parsePositiveNumber,
+      DEFAULT_CLI_L2_USER,
+    )
+    .option("--seed <s>", "Seed", parseNonNegativeInteger, 0)
+    .option("--cache <dir>", "Feature cache directory", DEFAULT_FEATURE_CACHE)
+    .option("--skip-bad", "Skip malformed lines instead of stopping", false);
 }
