@@ -38,7 +38,7 @@ export function durations(quick: boolean): Durations {
         batchedMs: 3000,
         minBursts: 3,
         maxBatchedMs: 30_000,
-        usersMs: 1200,
+        usersMs: 6000,
         rssIdleMs: 3000,
         fitBudgetMs: 400,
         fitEndToEndRuns: 1,

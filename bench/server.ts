@@ -2,6 +2,7 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { promisify } from "node:util";
+import { serveArgs } from "../loadtest/compiled-server.js";
 import { PACKAGE_ROOT } from "../src/config.js";
 import { JsonClient } from "./http-client.js";
 import { parsePrometheus } from "./prometheus.js";
@@ -21,7 +22,7 @@ const READY_TIMEOUT_MS = 180_000;
 const STOP_TIMEOUT_MS = 30_000;
 
 /**
- * The real server in a child process (`node --import tsx src/cli.ts serve`), so the load
+ * The real server in a child process (`node dist/cli.js serve`, compiled first), so the load
  * generator does not share its event loop. Flags are camelCase setting names.
  */
 export class ChildServer {
@@ -45,7 +46,7 @@ export class ChildServer {
 
   static async start(flags: ServerFlags, maxConcurrency = 256): Promise<ChildServer> {
     const port = await freePort();
-    const args = ["--import", "tsx", "src/cli.ts", "serve", "--host", "127.0.0.1"];
+    const args = [...serveArgs(), "--host", "127.0.0.1"];
     args.push("--port", String(port));
     for (const [name, value] of Object.entries({ logLevel: "warn", ...flags })) {
       args.push(`--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, String(value));

@@ -42,7 +42,7 @@ export class UsersComparison {
   async warm(): Promise<void> {
     await warmFeatures(this.#hot.client, this.#warmTexts);
     await warmFeatures(this.#cold.client, this.#warmTexts);
-    const warm = { concurrency: CACHED_CONCURRENCY, durationMs: 500 };
+    const warm = { concurrency: CACHED_CONCURRENCY, durationMs: this.#durations.serverWarmupMs };
     const texts = cycling(this.#warmTexts);
     await usersLoad(this.#hot.client, () => benchUserId(0), texts, warm);
     await usersLoad(

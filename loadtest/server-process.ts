@@ -2,6 +2,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
+import { serveArgs } from "./compiled-server.js";
+
 const PACKAGE_ROOT = fileURLToPath(new URL("../", import.meta.url));
 const OUTPUT_TAIL_LINES = 40;
 
@@ -94,7 +96,7 @@ async function startOnce(options: ServerProcessOptions, port: number): Promise<S
     auth: "off",
     ...options.flags,
   };
-  const args = ["--import", "tsx", "src/cli.ts", "serve"];
+  const args = serveArgs();
   for (const [name, value] of Object.entries(flags)) args.push(`--${name}`, String(value));
   const child = spawn(process.execPath, args, {
     cwd: PACKAGE_ROOT,

@@ -131,6 +131,12 @@ export const SETTINGS = {
     help: "Memory for cached user adapters",
     arg: "bytes",
   },
+  syncAdapterReads: {
+    schema: bool,
+    default: true,
+    help: "Read adapters for scoring with synchronous preads (fast on local disks); false uses the thread pool, for network file systems",
+    arg: "bool",
+  },
   negativeCacheMs: {
     schema: int(0),
     default: 2000,

@@ -1,6 +1,6 @@
 import { LRUCache } from "lru-cache";
-import { adapterByteSize } from "./adapter-size.js";
-import type { Adapter, AdapterStore, AdapterUpdate } from "./types.js";
+import { adapterByteSize, weightsByteSize } from "./adapter-size.js";
+import type { Adapter, AdapterStore, AdapterUpdate, AdapterWeights } from "./types.js";
 import { assertUserId } from "./user-id.js";
 
 export type LoadOutcome = "found" | "absent" | "error";
@@ -34,11 +34,19 @@ export interface AdapterCacheStats {
 }
 
 const ABSENT = Object.freeze({ absent: true as const });
-type Entry = Adapter | typeof ABSENT;
+/** A whole adapter, or only its weights when scoring was all that needed it. */
+type Entry = { adapter: Adapter } | { weights: AdapterWeights } | typeof ABSENT;
 
 function isAbsent(entry: Entry): entry is typeof ABSENT {
   return entry === ABSENT;
 }
+
+function entryBytes(entry: Entry): number {
+  if (isAbsent(entry)) return NEGATIVE_ENTRY_BYTES;
+  return "adapter" in entry ? adapterByteSize(entry.adapter) : weightsByteSize(entry.weights);
+}
+
+type Load<T> = Promise<T | undefined>;
 
 /** Marker for an unknown user: its key plus bookkeeping. */
 const NEGATIVE_ENTRY_BYTES = 160;
@@ -46,14 +54,16 @@ const NEGATIVE_ENTRY_BYTES = 160;
 /**
  * Byte-bounded LRU in front of an AdapterStore. Concurrent gets of one user share one load; a
  * failed load is not remembered; writes through the cache (and invalidations the store reports)
- * drop the user's entry at once. Returned adapters are shared: treat them as read-only.
+ * drop the user's entry at once. weights() loads and keeps only what scoring needs when the store
+ * can read that alone. Returned adapters are shared: treat them as read-only.
  */
 export class AdapterCache implements AdapterStore {
   readonly maxBytes: number;
   readonly negativeTtlMs: number;
   #store: AdapterStore;
   #lru: LRUCache<string, Entry> | undefined;
-  #loading = new Map<string, Promise<Adapter | undefined>>();
+  #loading = new Map<string, Load<Adapter>>();
+  #loadingWeights = new Map<string, Load<AdapterWeights>>();
   #onLoad: AdapterCacheOptions["onLoad"];
   #unsubscribe: (() => void) | undefined;
   #counters = {
@@ -83,8 +93,7 @@ export class AdapterCache implements AdapterStore {
     if (maxBytes > 0) {
       this.#lru = new LRUCache<string, Entry>({
         maxSize: maxBytes,
-        sizeCalculation: (entry, user) =>
-          2 * user.length + (isAbsent(entry) ? NEGATIVE_ENTRY_BYTES : adapterByteSize(entry)),
+        sizeCalculation: (entry, user) => 2 * user.length + entryBytes(entry),
         ttlResolution: 0,
         ...(options.clock === undefined ? {} : { perf: options.clock }),
         dispose: (_entry, _user, reason) => {
@@ -107,12 +116,30 @@ export class AdapterCache implements AdapterStore {
       this.#counters.negativeHits++;
       return undefined;
     }
-    if (cached !== undefined) {
+    if (cached !== undefined && "adapter" in cached) {
       this.#counters.hits++;
-      return cached;
+      return cached.adapter;
     }
     this.#counters.misses++;
-    return this.#loading.get(user) ?? this.#load(user);
+    return this.#loading.get(user) ?? this.#loadAdapter(user);
+  }
+
+  /** The user's W and what identifies it: all that scoring needs, and cheaper to load than get(). */
+  async weights(user: string): Promise<AdapterWeights | undefined> {
+    assertUserId(user);
+    const cached = this.#lru?.get(user);
+    if (cached !== undefined && isAbsent(cached)) {
+      this.#counters.negativeHits++;
+      return undefined;
+    }
+    if (cached !== undefined) {
+      this.#counters.hits++;
+      return "adapter" in cached ? cached.adapter : cached.weights;
+    }
+    this.#counters.misses++;
+    const running = this.#loading.get(user) ?? this.#loadingWeights.get(user);
+    if (running !== undefined) return running;
+    return this.#store.getWeights === undefined ? this.#loadAdapter(user) : this.#loadWeights(user);
   }
 
   async update(user: string, update: AdapterUpdate): Promise<Adapter> {
@@ -123,7 +150,7 @@ export class AdapterCache implements AdapterStore {
     } finally {
       this.invalidate(user);
     }
-    this.#lru?.set(user, next);
+    this.#lru?.set(user, { adapter: next });
     return next;
   }
 
@@ -149,11 +176,13 @@ export class AdapterCache implements AdapterStore {
   invalidate(user: string): void {
     this.#lru?.delete(user);
     this.#loading.delete(user);
+    this.#loadingWeights.delete(user);
   }
 
   clear(): void {
     this.#lru?.clear();
     this.#loading.clear();
+    this.#loadingWeights.clear();
   }
 
   stats(): AdapterCacheStats {
@@ -173,35 +202,62 @@ export class AdapterCache implements AdapterStore {
     await this.#store.close();
   }
 
-  #load(user: string): Promise<Adapter | undefined> {
+  #loadAdapter(user: string): Load<Adapter> {
+    return this.#load(
+      user,
+      this.#loading,
+      () => this.#store.get(user),
+      (adapter) => ({ adapter }),
+    );
+  }
+
+  #loadWeights(user: string): Load<AdapterWeights> {
+    const store = this.#store as Required<Pick<AdapterStore, "getWeights">>;
+    return this.#load(
+      user,
+      this.#loadingWeights,
+      () => store.getWeights(user),
+      (weights) => ({ weights }),
+      // A whole adapter cached meanwhile (by get or update) holds the same weights and more.
+      () => {
+        const current = this.#lru?.peek(user);
+        return current === undefined || isAbsent(current) || !("adapter" in current);
+      },
+    );
+  }
+
+  /** One shared load per user and kind; remembered only if nothing invalidated it meanwhile. */
+  #load<T>(
+    user: string,
+    loading: Map<string, Load<T>>,
+    fetch: () => Load<T>,
+    wrap: (value: T) => Entry,
+    replace: () => boolean = () => true,
+  ): Load<T> {
     this.#counters.loads++;
     const started = performance.now();
-    const loading: Promise<Adapter | undefined> = this.#fetch(user).then(
-      (adapter) => {
-        this.#recordLoad(started, adapter === undefined ? "absent" : "found");
-        if (this.#loading.get(user) === loading) {
-          this.#loading.delete(user);
-          this.#remember(user, adapter);
+    const load: Load<T> = fetch().then(
+      (value) => {
+        this.#recordLoad(started, value === undefined ? "absent" : "found");
+        if (loading.get(user) === load) {
+          loading.delete(user);
+          if (replace()) this.#remember(user, value === undefined ? undefined : wrap(value));
         }
-        return adapter;
+        return value;
       },
       (error: unknown) => {
         this.#counters.loadErrors++;
         this.#recordLoad(started, "error");
-        if (this.#loading.get(user) === loading) this.#loading.delete(user);
+        if (loading.get(user) === load) loading.delete(user);
         throw error;
       },
     );
-    this.#loading.set(user, loading);
-    return loading;
+    loading.set(user, load);
+    return load;
   }
 
-  async #fetch(user: string): Promise<Adapter | undefined> {
-    return this.#store.get(user);
-  }
-
-  #remember(user: string, adapter: Adapter | undefined): void {
-    if (adapter !== undefined) this.#lru?.set(user, adapter);
+  #remember(user: string, entry: Entry | undefined): void {
+    if (entry !== undefined) this.#lru?.set(user, entry);
     else if (this.negativeTtlMs > 0) this.#lru?.set(user, ABSENT, { ttl: this.negativeTtlMs });
   }
 

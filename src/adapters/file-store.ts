@@ -8,14 +8,27 @@ import {
   writeFileDurably,
 } from "./durable-fs.js";
 import { AdapterError } from "./errors.js";
-import { DEFAULT_MAX_ADAPTER_BYTES, decodeAdapter, encodeAdapter } from "./format.js";
+import {
+  DEFAULT_MAX_ADAPTER_BYTES,
+  decodeAdapter,
+  decodeAdapterWeights,
+  encodeAdapter,
+} from "./format.js";
 import { KeyedMutex } from "./keyed-mutex.js";
 import { nextAdapter } from "./next-adapter.js";
 import { adapterPath } from "./paths.js";
 import { scanStore } from "./scan.js";
-import type { Adapter, AdapterShape, AdapterStore, AdapterUpdate } from "./types.js";
+import { StoreCount } from "./store-count.js";
+import type {
+  Adapter,
+  AdapterShape,
+  AdapterStore,
+  AdapterUpdate,
+  AdapterWeights,
+} from "./types.js";
 import { assertUserId } from "./user-id.js";
 import { assertAdapterShape } from "./validate.js";
+import { readWeights, readWeightsSync, type WeightsDecoder } from "./weights-read.js";
 
 export interface FileAdapterStoreOptions {
   root: string;
@@ -25,30 +38,55 @@ export interface FileAdapterStoreOptions {
   maxFileBytes?: number;
   /** Temp files older than this are removed at open even if their writer may live; default 60 s. */
   tempFileMaxAgeMs?: number;
+  /**
+   * getWeights reads with synchronous preads (default): on a local disk's page cache these cost a
+   * fraction of three thread-pool round trips. false moves them to the thread pool, for file
+   * systems where a read may stall the process.
+   */
+  syncWeightReads?: boolean;
 }
+
+/** One pread of this many bytes reads the whole adapter file of a typical head (k·m ≤ 32). */
+export const WEIGHTS_READ_BYTES = 16 * 1024;
 
 /**
  * One safetensors file per user under a sha256-sharded directory tree. Every write replaces the
  * whole file atomically and durably; writes of one user run one at a time in this process.
  * Writers in other processes are not serialized with these (last rename wins), and count() only
- * follows this process's own writes after the scan at open.
+ * follows this process's own writes after the scan that open() starts in the background.
  */
 export class FileAdapterStore implements AdapterStore {
   readonly root: string;
   readonly shape: AdapterShape;
   readonly maxFileBytes: number;
+  readonly syncWeightReads: boolean;
+  #scratch = new Uint8Array(WEIGHTS_READ_BYTES);
   #writes = new KeyedMutex();
-  #count: number;
+  #count: StoreCount;
+  #stopScan: AbortController;
   #closed = false;
 
-  private constructor(root: string, shape: AdapterShape, maxFileBytes: number, count: number) {
+  private constructor(
+    root: string,
+    shape: AdapterShape,
+    maxFileBytes: number,
+    count: StoreCount,
+    stopScan: AbortController,
+    syncWeightReads: boolean,
+  ) {
+    this.#stopScan = stopScan;
     this.root = root;
     this.shape = { k: shape.k, m: shape.m };
     this.maxFileBytes = maxFileBytes;
+    this.syncWeightReads = syncWeightReads;
     this.#count = count;
   }
 
-  /** Creates the root if needed, removes temp files left by crashes and counts the adapters. */
+  /**
+   * Creates the root if needed. Removing temp files left by crashes and counting the adapters go
+   * on in the background (see scanned): a store of millions of files serves reads at once, and
+   * its first writes wait for the scan.
+   */
   static async open(options: FileAdapterStoreOptions): Promise<FileAdapterStore> {
     const { shape } = options;
     assertAdapterShape(shape);
@@ -58,14 +96,53 @@ export class FileAdapterStore implements AdapterStore {
     }
     const root = resolve(options.root);
     await makeDirectoryDurably(root);
-    const scan = await scanStore(root, { tempFileMaxAgeMs: options.tempFileMaxAgeMs ?? 60_000 });
-    return new FileAdapterStore(root, shape, maxFileBytes, scan.adapterFiles);
+    const tempFileMaxAgeMs = options.tempFileMaxAgeMs ?? 60_000;
+    const stopScan = new AbortController();
+    const count = new StoreCount(async () => {
+      const scan = await scanStore(root, { tempFileMaxAgeMs, signal: stopScan.signal });
+      return scan.adapterFiles;
+    });
+    const syncReads = options.syncWeightReads ?? true;
+    return new FileAdapterStore(root, shape, maxFileBytes, count, stopScan, syncReads);
+  }
+
+  /** Settles once the start-up scan has counted the adapters and removed abandoned temp files. */
+  get scanned(): Promise<void> {
+    return this.#count.scanned;
   }
 
   async get(user: string): Promise<Adapter | undefined> {
     assertUserId(user);
     this.#assertOpen();
     return this.#read(user);
+  }
+
+  /** Reads the header and W alone: the posterior and the pair statistics stay on disk. */
+  async getWeights(user: string): Promise<AdapterWeights | undefined> {
+    assertUserId(user);
+    this.#assertOpen();
+    const options = { user, shape: this.shape, maxBytes: this.maxFileBytes };
+    const decode: WeightsDecoder = (prefix, fileBytes) =>
+      decodeAdapterWeights(prefix, fileBytes, options);
+    const path = adapterPath(this.root, user);
+    // Decoding errors are the file's, not the store's: only I/O failures become STORE_UNAVAILABLE.
+    let failure: unknown;
+    const decodeOrRemember: WeightsDecoder = (prefix, fileBytes) => {
+      try {
+        return decode(prefix, fileBytes);
+      } catch (error) {
+        failure = error;
+        throw error;
+      }
+    };
+    try {
+      return this.syncWeightReads
+        ? readWeightsSync(path, decodeOrRemember, this.#scratch)
+        : await readWeights(path, decodeOrRemember, WEIGHTS_READ_BYTES);
+    } catch (error) {
+      if (error === failure) throw error;
+      throw storeError(user, "read", error);
+    }
   }
 
   async update(user: string, update: AdapterUpdate): Promise<Adapter> {
@@ -75,6 +152,7 @@ export class FileAdapterStore implements AdapterStore {
       throw new TypeError("expected update to be a function of the current adapter");
     }
     return this.#writes.run(user, async () => {
+      await this.#count.scanned;
       const current = await this.#read(user);
       const draft = await update(current);
       const next = nextAdapter(user, current, draft, this.shape);
@@ -91,7 +169,7 @@ export class FileAdapterStore implements AdapterStore {
         await makeDirectoryDurably(dirname(path));
         await writeFileDurably(path, bytes);
       });
-      if (current === undefined) this.#count++;
+      if (current === undefined) this.#count.changed(1);
       return next;
     });
   }
@@ -100,23 +178,33 @@ export class FileAdapterStore implements AdapterStore {
     assertUserId(user);
     this.#assertOpen();
     return this.#writes.run(user, async () => {
-      const removed = await this.#io(user, "delete", () =>
-        removeFileDurably(adapterPath(this.root, user)),
-      );
-      if (removed) this.#count--;
+      await this.#count.scanned;
+      const path = adapterPath(this.root, user);
+      const removed = await this.#io(user, "delete", () => removeFileDurably(path));
+      if (removed) this.#count.changed(-1);
       return removed;
     });
   }
 
   async count(): Promise<number> {
     this.#assertOpen();
-    return this.#count;
+    try {
+      return await this.#count.value();
+    } catch (error) {
+      throw new AdapterError(
+        "STORE_UNAVAILABLE",
+        `adapter store could not count its adapters (${errorCode(error) ?? "error"})`,
+        { cause: error },
+      );
+    }
   }
 
   /** Refuses new calls at once, then waits for the writes already queued. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#stopScan.abort();
     await this.#writes.idle();
+    await this.#count.scanned;
   }
 
   async #read(user: string): Promise<Adapter | undefined> {
@@ -134,22 +222,26 @@ export class FileAdapterStore implements AdapterStore {
     return decodeAdapter(bytes, { user, shape: this.shape, maxBytes: this.maxFileBytes });
   }
 
-  /** Filesystem failures become STORE_UNAVAILABLE; the path stays in the cause, not the message. */
   async #io<T>(user: string, action: string, task: () => Promise<T>): Promise<T> {
     try {
       return await task();
     } catch (error) {
-      throw new AdapterError(
-        "STORE_UNAVAILABLE",
-        `adapter store could not ${action} the adapter of user ${user} (${errorCode(error) ?? "error"})`,
-        { user, cause: error },
-      );
+      throw storeError(user, action, error);
     }
   }
 
   #assertOpen(): void {
     if (this.#closed) throw new AdapterError("STORE_UNAVAILABLE", "adapter store is closed");
   }
+}
+
+/** Filesystem failures become STORE_UNAVAILABLE; the path stays in the cause, not the message. */
+function storeError(user: string, action: string, error: unknown): AdapterError {
+  return new AdapterError(
+    "STORE_UNAVAILABLE",
+    `adapter store could not ${action} the adapter of user ${user} (${errorCode(error) ?? "error"})`,
+    { user, cause: error },
+  );
 }
 
 const TOO_LARGE = Symbol("too large");

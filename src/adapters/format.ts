@@ -1,7 +1,20 @@
-import { decodeSafetensors, encodeSafetensors, type Tensor } from "../model/safetensors.js";
+import {
+  encodeSafetensors,
+  readSafetensorsHeader,
+  type SafetensorsHeader,
+  type Tensor,
+  type TensorEntry,
+  tensorAt,
+} from "../model/safetensors.js";
 import { AdapterError } from "./errors.js";
-import type { Adapter, AdapterPairs, AdapterPosterior, AdapterShape } from "./types.js";
-import { checkAdapterContent } from "./validate.js";
+import type {
+  Adapter,
+  AdapterPairs,
+  AdapterPosterior,
+  AdapterShape,
+  AdapterWeights,
+} from "./types.js";
+import { checkAdapterContent, checkWeights } from "./validate.js";
 
 export const ADAPTER_FORMAT = "sharelora-adapter";
 export const ADAPTER_FORMAT_VERSION = "1";
@@ -52,46 +65,48 @@ export interface DecodeAdapterOptions {
   invalidCode?: "ADAPTER_CORRUPT" | "INVALID_ADAPTER";
 }
 
+/** What scoring needs of an adapter, read without the posterior and the pair statistics. */
+export type DecodedWeights = { weights: AdapterWeights } | { needBytes: number };
+
+/**
+ * Decodes W and the identity fields from the first bytes of an adapter file of `fileBytes` bytes,
+ * checking only what scoring uses, or says how many leading bytes it needs (at most twice: the
+ * header, then W).
+ */
+export function decodeAdapterWeights(
+  prefix: Uint8Array,
+  fileBytes: number,
+  options: DecodeAdapterOptions,
+): DecodedWeights {
+  const { fail, maxBytes } = decoding(options);
+  const headerEnd = headerEndOf(prefix);
+  if (headerEnd > prefix.length && headerEnd <= fileBytes) return { needBytes: headerEnd };
+  const header = readHeader(prefix, fileBytes, maxBytes, fail);
+  const entry = checkIdentity(header, options, fail);
+  const wEnd = header.dataOffset + entry.end;
+  if (wEnd > prefix.length) return { needBytes: wEnd };
+  const { metadata } = header;
+  const weights: AdapterWeights = {
+    user: options.user,
+    version: parseVersion(metadata, fail),
+    headHash: metadata["head_hash"] ?? fail("missing head_hash"),
+    k: options.shape.k,
+    m: options.shape.m,
+    W: tensorAt(prefix, header, entry).data as Float32Array,
+  };
+  checkWeights(weights, { user: options.user, shape: options.shape, invalidCode: code(options) });
+  return { weights };
+}
+
 export function decodeAdapter(bytes: Uint8Array, options: DecodeAdapterOptions): Adapter {
   const { user, shape } = options;
-  const invalidCode = options.invalidCode ?? "ADAPTER_CORRUPT";
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_ADAPTER_BYTES;
-  const fail = (detail: string, cause?: unknown): never => {
-    throw new AdapterError(invalidCode, `adapter of user ${user}: ${detail}`, { user, cause });
-  };
-  if (bytes.byteLength > maxBytes) {
-    fail(`file is ${bytes.byteLength} bytes, more than the ${maxBytes} allowed`);
-  }
-  let decoded: ReturnType<typeof decodeSafetensors>;
-  try {
-    // A plain Uint8Array view: Buffer.slice() would share memory where the decoder expects a copy.
-    const plain = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    decoded = decodeSafetensors(plain, { maxHeaderBytes: MAX_ADAPTER_HEADER_BYTES, maxBytes });
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    return fail(`not a readable safetensors file (${reason})`, error);
-  }
-  const { tensors, metadata } = decoded;
-  if (metadata["format"] !== ADAPTER_FORMAT) fail(`expected format "${ADAPTER_FORMAT}"`);
-  if (metadata["format_version"] !== ADAPTER_FORMAT_VERSION) {
-    fail(`expected format_version "${ADAPTER_FORMAT_VERSION}"`);
-  }
-  if (metadata["user"] !== user) fail("the file belongs to a different user");
-  for (const name of Object.keys(tensors)) {
-    if (!TENSOR_NAMES.has(name)) fail(`unexpected tensor ${JSON.stringify(name.slice(0, 64))}`);
-  }
-
-  const W = tensors["W"];
-  if (W === undefined) return fail("missing tensor W");
-  if (W.dtype !== "F32" || W.shape.length !== 2) fail("expected W to be a 2-d F32 tensor");
-  const [k, m] = W.shape as [number, number];
-  if (k !== shape.k || m !== shape.m) {
-    throw new AdapterError(
-      "ADAPTER_SHAPE_MISMATCH",
-      `adapter of user ${user} is ${k}×${m}, the head expects ${shape.k}×${shape.m}`,
-      { user },
-    );
-  }
+  const { fail, maxBytes } = decoding(options);
+  const header = readHeader(bytes, bytes.byteLength, maxBytes, fail);
+  const entry = checkIdentity(header, options, fail);
+  const { metadata } = header;
+  const tensors: Record<string, Tensor> = {};
+  for (const e of header.entries) tensors[e.name] = tensorAt(bytes, header, e);
+  const { k, m } = shape;
   const p = k * m;
 
   let posterior: AdapterPosterior | undefined;
@@ -124,21 +139,105 @@ export function decodeAdapter(bytes: Uint8Array, options: DecodeAdapterOptions):
 
   const adapter: Adapter = {
     user,
-    version: parseCount(metadata["version"], "version", fail),
+    version: parseVersion(metadata, fail),
     headHash: metadata["head_hash"] ?? fail("missing head_hash"),
     createdAt: parseTimestamp(metadata["created_at"], "created_at", fail),
     updatedAt: parseTimestamp(metadata["updated_at"], "updated_at", fail),
     k,
     m,
-    W: W.data as Float32Array,
+    W: tensorAt(bytes, header, entry).data as Float32Array,
     nPairs: parseCount(metadata["n_pairs"], "n_pairs", fail),
     metrics: parseMetrics(metadata["metrics"], fail),
   };
-  if (adapter.version < 1) fail("expected version ≥ 1");
   if (posterior !== undefined) adapter.posterior = posterior;
   if (pairs !== undefined) adapter.pairs = pairs;
-  checkAdapterContent(adapter, { user, shape, invalidCode });
+  checkAdapterContent(adapter, { user, shape, invalidCode: code(options) });
   return adapter;
+}
+
+function code(options: DecodeAdapterOptions): "ADAPTER_CORRUPT" | "INVALID_ADAPTER" {
+  return options.invalidCode ?? "ADAPTER_CORRUPT";
+}
+
+function decoding(options: DecodeAdapterOptions): { fail: Fail; maxBytes: number } {
+  const invalidCode = code(options);
+  const { user } = options;
+  const fail = (detail: string, cause?: unknown): never => {
+    throw new AdapterError(invalidCode, `adapter of user ${user}: ${detail}`, { user, cause });
+  };
+  return { fail, maxBytes: options.maxBytes ?? DEFAULT_MAX_ADAPTER_BYTES };
+}
+
+/**
+ * 8 + the header length the file declares, once its first 8 bytes are there and the length is
+ * one an adapter may have (0 otherwise: the header reader then reports what is wrong).
+ */
+function headerEndOf(prefix: Uint8Array): number {
+  if (prefix.length < 8) return 0;
+  const view = new DataView(prefix.buffer, prefix.byteOffset, 8);
+  const length = view.getUint32(0, true);
+  return view.getUint32(4, true) === 0 && length <= MAX_ADAPTER_HEADER_BYTES ? 8 + length : 0;
+}
+
+function readHeader(
+  bytes: Uint8Array,
+  fileBytes: number,
+  maxBytes: number,
+  fail: (detail: string, cause?: unknown) => never,
+): SafetensorsHeader {
+  if (fileBytes > maxBytes) fail(`file is ${fileBytes} bytes, more than the ${maxBytes} allowed`);
+  try {
+    // A plain Uint8Array view: Buffer.slice() would share memory where the decoder expects a copy.
+    const plain =
+      bytes.constructor === Uint8Array
+        ? bytes
+        : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return readSafetensorsHeader(plain, fileBytes, {
+      maxHeaderBytes: MAX_ADAPTER_HEADER_BYTES,
+      maxBytes,
+    });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return fail(`not a readable safetensors file (${reason})`, error);
+  }
+}
+
+/** Checks format, owner, tensor names and W's dtype and shape; returns W's entry. */
+function checkIdentity(
+  header: SafetensorsHeader,
+  options: DecodeAdapterOptions,
+  fail: Fail,
+): TensorEntry {
+  const { metadata, entries } = header;
+  const { user, shape } = options;
+  if (metadata["format"] !== ADAPTER_FORMAT) fail(`expected format "${ADAPTER_FORMAT}"`);
+  if (metadata["format_version"] !== ADAPTER_FORMAT_VERSION) {
+    fail(`expected format_version "${ADAPTER_FORMAT_VERSION}"`);
+  }
+  if (metadata["user"] !== user) fail("the file belongs to a different user");
+  let W: TensorEntry | undefined;
+  for (const entry of entries) {
+    if (!TENSOR_NAMES.has(entry.name)) {
+      fail(`unexpected tensor ${JSON.stringify(entry.name.slice(0, 64))}`);
+    }
+    if (entry.name === "W") W = entry;
+  }
+  if (W === undefined) return fail("missing tensor W");
+  if (W.dtype !== "F32" || W.shape.length !== 2) fail("expected W to be a 2-d F32 tensor");
+  const [k, m] = W.shape as [number, number];
+  if (k !== shape.k || m !== shape.m) {
+    throw new AdapterError(
+      "ADAPTER_SHAPE_MISMATCH",
+      `adapter of user ${user} is ${k}×${m}, the head expects ${shape.k}×${shape.m}`,
+      { user },
+    );
+  }
+  return W;
+}
+
+function parseVersion(metadata: Record<string, string>, fail: Fail): number {
+  const version = parseCount(metadata["version"], "version", fail);
+  return version >= 1 ? version : fail("expected version ≥ 1");
 }
 
 function sameShape(actual: readonly number[], expected: readonly number[]): boolean {

@@ -4,6 +4,8 @@ import type { AdapterShape, AdapterStore } from "./types.js";
 export interface OpenStoreOptions {
   /** Redis connection errors (one per failed reconnection attempt while Redis is away), for logs. */
   onConnectionError?: (error: Error) => void;
+  /** Directory stores: see FileAdapterStoreOptions.syncWeightReads. */
+  syncWeightReads?: boolean;
 }
 
 /** `--adapters` takes a directory, or a redis:// (rediss://) URL. */
@@ -15,7 +17,17 @@ export async function openAdapterStore(
   if (/^rediss?:\/\//i.test(spec)) {
     // Loaded on demand: deployments on a directory never load the Redis client.
     const { RedisAdapterStore } = await import("./redis-store.js");
-    return RedisAdapterStore.open({ url: spec, shape, ...options });
+    const { onConnectionError } = options;
+    return RedisAdapterStore.open({
+      url: spec,
+      shape,
+      ...(onConnectionError && { onConnectionError }),
+    });
   }
-  return FileAdapterStore.open({ root: spec, shape });
+  const { syncWeightReads } = options;
+  return FileAdapterStore.open({
+    root: spec,
+    shape,
+    ...(syncWeightReads !== undefined && { syncWeightReads }),
+  });
 }

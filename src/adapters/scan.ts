@@ -11,23 +11,37 @@ export interface ScanResult {
 export interface ScanOptions {
   /** Temp files older than this are abandoned whoever wrote them. */
   tempFileMaxAgeMs: number;
+  /** Shard directories listed at once; default 16. */
+  concurrency?: number;
+  /** Stops the scan between directories; it then rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /** Counts the adapter files under root and removes temp files left by crashed writers. */
 export async function scanStore(root: string, options: ScanOptions): Promise<ScanResult> {
   const result: ScanResult = { adapterFiles: 0, removedTempFiles: 0 };
+  const { signal } = options;
+  const dirs: string[] = [];
   for (const outer of await shardNames(root)) {
-    for (const inner of await shardNames(join(root, outer))) {
-      const dir = join(root, outer, inner);
-      for (const name of await namesIn(dir)) {
-        if (isAdapterFileName(name)) result.adapterFiles++;
-        else if (await isAbandonedTemp(dir, name, options)) {
-          await rm(join(dir, name), { force: true });
-          result.removedTempFiles++;
-        }
+    signal?.throwIfAborted();
+    for (const inner of await shardNames(join(root, outer))) dirs.push(join(root, outer, inner));
+  }
+  let next = 0;
+  const worker = async () => {
+    while (next < dirs.length) {
+      signal?.throwIfAborted();
+      const dir = dirs[next++]!;
+      const names = await namesIn(dir);
+      const adapters = names.filter(isAdapterFileName).length;
+      result.adapterFiles += adapters;
+      for (const name of names) {
+        if (isAdapterFileName(name) || !(await isAbandonedTemp(dir, name, options))) continue;
+        await rm(join(dir, name), { force: true });
+        result.removedTempFiles++;
       }
     }
-  }
+  };
+  await Promise.all(Array.from({ length: options.concurrency ?? 16 }, worker));
   return result;
 }
 

@@ -37,6 +37,9 @@ export interface Adapter {
   pairs?: AdapterPairs;
 }
 
+/** The part of an adapter that scoring applies: W and what identifies it. */
+export type AdapterWeights = Pick<Adapter, "user" | "version" | "headHash" | "k" | "m" | "W">;
+
 /** What an update supplies; the store assigns user, version and timestamps. */
 export type AdapterDraft = Omit<Adapter, "user" | "version" | "createdAt" | "updatedAt">;
 
@@ -44,6 +47,11 @@ export type AdapterUpdate = (current: Adapter | undefined) => Promise<AdapterDra
 
 export interface AdapterStore {
   get(user: string): Promise<Adapter | undefined>;
+  /**
+   * The same adapter's weights alone, for stores that can read them for less than the whole
+   * adapter; only the fields of AdapterWeights are checked.
+   */
+  getWeights?(user: string): Promise<AdapterWeights | undefined>;
   /**
    * Serialized per user: `update` sees the current adapter (or undefined) and returns the next one;
    * the store assigns version = previous + 1 (1 for a new user) and the timestamps.

@@ -12,30 +12,9 @@ export interface ContentCheck {
 
 /** Throws unless the adapter fits the head's k×m and every number in it is finite and in range. */
 export function checkAdapterContent(draft: AdapterDraft, check: ContentCheck): void {
-  const fail = (detail: string): never => {
-    throw new AdapterError(check.invalidCode, `adapter of user ${check.user}: ${detail}`, {
-      user: check.user,
-    });
-  };
-  const { k, m } = draft;
-  if (!isPositiveInt(k) || !isPositiveInt(m)) {
-    fail(`expected positive integer k and m, got k=${String(k)}, m=${String(m)}`);
-  }
-  if (k !== check.shape.k || m !== check.shape.m) {
-    throw new AdapterError(
-      "ADAPTER_SHAPE_MISMATCH",
-      `adapter of user ${check.user} is ${k}×${m}, the head expects ${check.shape.k}×${check.shape.m}`,
-      { user: check.user },
-    );
-  }
-  if (typeof draft.headHash !== "string" || draft.headHash.length === 0) {
-    fail("expected a non-empty head hash");
-  }
-  if (draft.headHash.length > MAX_HEAD_HASH_CHARS) {
-    fail(`head hash longer than ${MAX_HEAD_HASH_CHARS} characters`);
-  }
-  const p = k * m;
-  checkFloats(draft.W, Float32Array, p, "W", fail);
+  const fail = failWith(check);
+  checkWeights(draft, check);
+  const p = draft.k * draft.m;
   if (!Number.isSafeInteger(draft.nPairs) || draft.nPairs < 0) {
     fail(`expected nPairs to be a non-negative integer, got ${String(draft.nPairs)}`);
   }
@@ -59,6 +38,40 @@ export function checkAdapterContent(draft: AdapterDraft, check: ContentCheck): v
     checkFloats(draft.pairs.o, Float32Array, n, "pairs.o", fail);
     checkFloats(draft.pairs.g, Float32Array, n * p, "pairs.g", fail);
   }
+}
+
+/** The checks of checkAdapterContent that concern W and the head it belongs to. */
+export function checkWeights(
+  weights: Pick<AdapterDraft, "k" | "m" | "headHash" | "W">,
+  check: ContentCheck,
+): void {
+  const fail = failWith(check);
+  const { k, m } = weights;
+  if (!isPositiveInt(k) || !isPositiveInt(m)) {
+    fail(`expected positive integer k and m, got k=${String(k)}, m=${String(m)}`);
+  }
+  if (k !== check.shape.k || m !== check.shape.m) {
+    throw new AdapterError(
+      "ADAPTER_SHAPE_MISMATCH",
+      `adapter of user ${check.user} is ${k}×${m}, the head expects ${check.shape.k}×${check.shape.m}`,
+      { user: check.user },
+    );
+  }
+  if (typeof weights.headHash !== "string" || weights.headHash.length === 0) {
+    fail("expected a non-empty head hash");
+  }
+  if (weights.headHash.length > MAX_HEAD_HASH_CHARS) {
+    fail(`head hash longer than ${MAX_HEAD_HASH_CHARS} characters`);
+  }
+  checkFloats(weights.W, Float32Array, k * m, "W", fail);
+}
+
+function failWith(check: ContentCheck): (detail: string) => never {
+  return (detail) => {
+    throw new AdapterError(check.invalidCode, `adapter of user ${check.user}: ${detail}`, {
+      user: check.user,
+    });
+  };
 }
 
 export function assertAdapterShape(shape: unknown): asserts shape is AdapterShape {

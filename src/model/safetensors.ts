@@ -30,6 +30,9 @@ const METADATA_KEY = "__metadata__";
 const DEFAULT_MAX_HEADER_BYTES = 1024 * 1024;
 const TENSOR_ENTRY_KEYS = ["data_offsets", "dtype", "shape"];
 
+// fatal: invalid UTF-8 throws; decode() without {stream} keeps no state between calls.
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
 const DTYPE_BYTES: Record<DType, number> = { F32: 4, F64: 8, I32: 4, I64: 8, U8: 1 };
 
 type TypedArrayConstructor =
@@ -159,7 +162,8 @@ export function encodeSafetensors(
   return out;
 }
 
-interface TensorEntry {
+/** Where one tensor's bytes lie, relative to the start of the data section. */
+export interface TensorEntry {
   name: string;
   dtype: DType;
   shape: number[];
@@ -167,10 +171,10 @@ interface TensorEntry {
   end: number;
 }
 
-function parseHeaderLength(bytes: Uint8Array, maxHeaderBytes: number): number {
-  if (bytes.length < HEADER_LENGTH_BYTES) {
+function parseHeaderLength(bytes: Uint8Array, fileBytes: number, maxHeaderBytes: number): number {
+  if (fileBytes < HEADER_LENGTH_BYTES || bytes.length < HEADER_LENGTH_BYTES) {
     throw new SafetensorsError(
-      `file is ${bytes.length} bytes; expected at least ${HEADER_LENGTH_BYTES} for the header length`,
+      `file is ${fileBytes} bytes; expected at least ${HEADER_LENGTH_BYTES} for the header length`,
     );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, HEADER_LENGTH_BYTES);
@@ -180,9 +184,14 @@ function parseHeaderLength(bytes: Uint8Array, maxHeaderBytes: number): number {
       `header length ${length} exceeds the limit of ${maxHeaderBytes} bytes`,
     );
   }
-  if (length > BigInt(bytes.length - HEADER_LENGTH_BYTES)) {
+  if (length > BigInt(fileBytes - HEADER_LENGTH_BYTES)) {
     throw new SafetensorsError(
-      `header length ${length} exceeds the ${bytes.length - HEADER_LENGTH_BYTES} bytes after the length prefix`,
+      `header length ${length} exceeds the ${fileBytes - HEADER_LENGTH_BYTES} bytes after the length prefix`,
+    );
+  }
+  if (length > BigInt(bytes.length - HEADER_LENGTH_BYTES)) {
+    throw new RangeError(
+      `header ends at byte ${HEADER_LENGTH_BYTES + Number(length)}; only ${bytes.length} given`,
     );
   }
   return Number(length);
@@ -191,9 +200,7 @@ function parseHeaderLength(bytes: Uint8Array, maxHeaderBytes: number): number {
 function parseHeaderJson(bytes: Uint8Array, headerLength: number): Record<string, unknown> {
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(
-      bytes.subarray(HEADER_LENGTH_BYTES, HEADER_LENGTH_BYTES + headerLength),
-    );
+    text = UTF8.decode(bytes.subarray(HEADER_LENGTH_BYTES, HEADER_LENGTH_BYTES + headerLength));
   } catch {
     throw new SafetensorsError("header is not valid UTF-8");
   }
@@ -216,14 +223,15 @@ function parseMetadata(value: unknown): Record<string, string> {
   if (!isPlainObject(value)) {
     throw new SafetensorsError(`${METADATA_KEY} must be an object, got ${describe(value)}`);
   }
-  for (const [key, entry] of Object.entries(value)) {
-    if (typeof entry !== "string") {
+  for (const key in value) {
+    if (typeof value[key] !== "string") {
       throw new SafetensorsError(
-        `${METADATA_KEY}.${key}: expected a string, got ${describe(entry)}`,
+        `${METADATA_KEY}.${key}: expected a string, got ${describe(value[key])}`,
       );
     }
   }
-  return Object.fromEntries(Object.entries(value)) as Record<string, string>;
+  // JSON.parse made this object, so it is plain and shares nothing with the caller.
+  return value as Record<string, string>;
 }
 
 function isOffset(value: unknown): value is number {
@@ -234,8 +242,8 @@ function parseTensorEntry(name: string, value: unknown): TensorEntry {
   if (!isPlainObject(value)) {
     throw new SafetensorsError(`tensor ${name}: expected an object, got ${describe(value)}`);
   }
-  const keys = Object.keys(value).sort();
-  if (keys.join() !== TENSOR_ENTRY_KEYS.join()) {
+  if (!hasExactly(value, TENSOR_ENTRY_KEYS)) {
+    const keys = Object.keys(value).sort();
     throw new SafetensorsError(
       `tensor ${name}: expected exactly the keys ${TENSOR_ENTRY_KEYS.join(", ")}, got ${keys.join(", ") || "none"}`,
     );
@@ -267,7 +275,16 @@ function parseTensorEntry(name: string, value: unknown): TensorEntry {
         `shape [${shape}] of ${dtype} needs ${byteLength}`,
     );
   }
-  return { name, dtype, shape: [...shape], begin, end };
+  return { name, dtype, shape: shape as number[], begin, end };
+}
+
+function hasExactly(value: Record<string, unknown>, keys: readonly string[]): boolean {
+  let count = 0;
+  for (const key in value) {
+    if (!keys.includes(key)) return false;
+    count++;
+  }
+  return count === keys.length;
 }
 
 function assertExactCoverage(entries: TensorEntry[], dataLength: number): void {
@@ -295,37 +312,77 @@ function assertExactCoverage(entries: TensorEntry[], dataLength: number): void {
 }
 
 function copyTensor(data: Uint8Array, entry: TensorEntry): Tensor {
-  // A fresh, zero-offset buffer keeps the typed array aligned. (Buffer#slice would not copy.)
-  const copy = new Uint8Array(entry.end - entry.begin);
-  copy.set(data.subarray(entry.begin, entry.end));
-  return {
-    dtype: entry.dtype,
-    shape: entry.shape,
-    data: new DTYPE_ARRAY[entry.dtype](copy.buffer),
-  };
+  const Type = DTYPE_ARRAY[entry.dtype];
+  const start = data.byteOffset + entry.begin;
+  const count = (entry.end - entry.begin) / DTYPE_BYTES[entry.dtype];
+  let copy: TensorData;
+  if (start % Type.BYTES_PER_ELEMENT === 0) {
+    // slice() of an aligned view copies into an array of its own, which V8 keeps on its heap when
+    // small: no separately allocated backing store per tensor.
+    copy = (new Type(data.buffer as ArrayBuffer, start, count) as TensorData).slice();
+  } else {
+    // A fresh, zero-offset buffer keeps the typed array aligned. (Buffer#slice would not copy.)
+    const bytes = new Uint8Array(entry.end - entry.begin);
+    bytes.set(data.subarray(entry.begin, entry.end));
+    copy = new Type(bytes.buffer);
+  }
+  return { dtype: entry.dtype, shape: entry.shape, data: copy };
 }
 
-export function decodeSafetensors(
-  bytes: Uint8Array,
+export interface SafetensorsHeader {
+  metadata: Record<string, string>;
+  entries: TensorEntry[];
+  /** Offset of the data section from the start of the file. */
+  dataOffset: number;
+}
+
+/**
+ * Parses and checks the header from the first bytes of a file of `fileBytes` bytes: enough to read
+ * single tensors (tensorAt) without holding the whole file. `prefix` must hold the whole header.
+ */
+export function readSafetensorsHeader(
+  prefix: Uint8Array,
+  fileBytes: number,
   limits: SafetensorsLimits = {},
-): DecodedSafetensors {
+): SafetensorsHeader {
   assertLittleEndianHost();
   const maxBytes = limits.maxBytes ?? Number.POSITIVE_INFINITY;
-  if (bytes.length > maxBytes) {
-    throw new SafetensorsError(`file is ${bytes.length} bytes; the limit is ${maxBytes}`);
+  if (fileBytes > maxBytes) {
+    throw new SafetensorsError(`file is ${fileBytes} bytes; the limit is ${maxBytes}`);
   }
-  const headerLength = parseHeaderLength(bytes, limits.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES);
-  const header = parseHeaderJson(bytes, headerLength);
-
+  const headerLength = parseHeaderLength(
+    prefix,
+    fileBytes,
+    limits.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES,
+  );
+  const header = parseHeaderJson(prefix, headerLength);
   let metadata: Record<string, string> = {};
   const entries: TensorEntry[] = [];
   for (const [name, value] of Object.entries(header)) {
     if (name === METADATA_KEY) metadata = parseMetadata(value);
     else entries.push(parseTensorEntry(name, value));
   }
-  const data = bytes.subarray(HEADER_LENGTH_BYTES + headerLength);
-  assertExactCoverage(entries, data.length);
+  const dataOffset = HEADER_LENGTH_BYTES + headerLength;
+  assertExactCoverage(entries, fileBytes - dataOffset);
+  return { metadata, entries, dataOffset };
+}
 
-  const tensors = Object.fromEntries(entries.map((entry) => [entry.name, copyTensor(data, entry)]));
-  return { tensors, metadata };
+/** A copy of one tensor; `bytes` holds the file from its start at least to the tensor's end. */
+export function tensorAt(bytes: Uint8Array, header: SafetensorsHeader, entry: TensorEntry): Tensor {
+  const end = header.dataOffset + entry.end;
+  if (bytes.length < end) {
+    throw new RangeError(`tensor ${entry.name} ends at byte ${end}; only ${bytes.length} given`);
+  }
+  return copyTensor(bytes.subarray(header.dataOffset), entry);
+}
+
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  limits: SafetensorsLimits = {},
+): DecodedSafetensors {
+  const header = readSafetensorsHeader(bytes, bytes.length, limits);
+  const tensors = Object.fromEntries(
+    header.entries.map((entry) => [entry.name, tensorAt(bytes, header, entry)]),
+  );
+  return { tensors, metadata: header.metadata };
 }

@@ -39,7 +39,11 @@ export const scoringRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Con
         field: `items[${i}]`,
       }));
       const scored = await raceSignal(
-        runtime.service.score(body.user, pairs, { signal, truncate: body.truncate }),
+        runtime.service.score(body.user, pairs, {
+          signal,
+          truncate: body.truncate,
+          posterior: body.pessimism !== undefined,
+        }),
         signal,
       );
       const beta = body.pessimism;
@@ -79,7 +83,11 @@ export const scoringRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Con
         { prompt: pair.prompt, response: pair.b, field: `pairs[${i}].b` },
       ]);
       const scored = await raceSignal(
-        runtime.service.score(body.user, pairs, { signal, truncate: body.truncate }),
+        runtime.service.score(body.user, pairs, {
+          signal,
+          truncate: body.truncate,
+          posterior: body.pessimism !== undefined,
+        }),
         signal,
       );
       const beta = body.pessimism;
@@ -124,7 +132,11 @@ export const scoringRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Con
         field: `responses[${i}]`,
       }));
       const scored = await raceSignal(
-        runtime.service.score(body.user, pairs, { signal, truncate: body.truncate }),
+        runtime.service.score(body.user, pairs, {
+          signal,
+          truncate: body.truncate,
+          posterior: body.pessimism !== undefined,
+        }),
         signal,
       );
       const beta = body.pessimism;

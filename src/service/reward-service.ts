@@ -1,4 +1,4 @@
-import type { Adapter } from "../adapters/types.js";
+import type { Adapter, AdapterPosterior, AdapterWeights } from "../adapters/types.js";
 import { toProblemError } from "../errors.js";
 import type { FeatureEngine, FeatureOptions, TextPair } from "../inference/engine.js";
 import type { CachedFeatures } from "../inference/feature-cache.js";
@@ -6,13 +6,22 @@ import { personalReward } from "../inference/head-math.js";
 
 export interface AdapterLookup {
   get(user: string): Promise<Adapter | undefined>;
+  weights(user: string): Promise<AdapterWeights | undefined>;
   /** false while the adapter store is unreachable: what get() answers from memory may be stale. */
   healthy?(): boolean;
 }
 
+/** What scoring applies: W, plus the posterior when uncertainty was asked for. */
+export type ScoringAdapter = AdapterWeights & { posterior?: AdapterPosterior };
+
+export interface ScoreOptions extends FeatureOptions {
+  /** Load the adapter's posterior too (for uncertainty); otherwise only W is read. */
+  posterior?: boolean;
+}
+
 export interface Personalization {
   user: string | null;
-  adapter: Adapter | undefined;
+  adapter: ScoringAdapter | undefined;
   personalized: boolean;
   staleAdapter: boolean;
   /** The store was unreachable: the adapter (or its absence) came from memory and may be outdated. */
@@ -52,12 +61,12 @@ export class RewardService {
     return this.#engine;
   }
 
-  async personalization(user: string | undefined): Promise<Personalization> {
+  async personalization(user: string | undefined, posterior = false): Promise<Personalization> {
     if (user === undefined)
       return { user: null, adapter: undefined, personalized: false, staleAdapter: false };
-    let adapter: Adapter | undefined;
+    let adapter: ScoringAdapter | undefined;
     try {
-      adapter = await this.#adapters.get(user);
+      adapter = await (posterior ? this.#adapters.get(user) : this.#adapters.weights(user));
     } catch (error) {
       throw toProblemError(error);
     }
@@ -73,11 +82,12 @@ export class RewardService {
   async score(
     user: string | undefined,
     pairs: readonly TextPair[],
-    options: FeatureOptions,
+    options: ScoreOptions,
   ): Promise<Scored> {
+    const { posterior = false, ...featureOptions } = options;
     const [personalization, features] = await Promise.all([
-      this.personalization(user),
-      this.#engine.features(pairs, options),
+      this.personalization(user, posterior),
+      this.#engine.features(pairs, featureOptions),
     ]);
     const W = personalization.adapter?.W;
     const rewards = features.map((f) => personalReward(f.base, f.proj, W));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { adapterByteSize } from "../../src/adapters/adapter-size.js";
+import { adapterByteSize, weightsByteSize } from "../../src/adapters/adapter-size.js";
 import { AdapterCache, type AdapterCacheOptions } from "../../src/adapters/cache.js";
 import { FileAdapterStore } from "../../src/adapters/file-store.js";
 import type { Adapter } from "../../src/adapters/types.js";
@@ -236,6 +236,109 @@ describe("AdapterCache", () => {
     for (const user of users) {
       expect((await cache.get(user))?.version).toBe((await files.get(user))?.version);
     }
+  });
+
+  describe("weights()", () => {
+    it("reads W alone from a store that can, keeps only that, and counts like get()", async () => {
+      const { files, spy, cache } = await setup();
+      const stored = await files.update("alice", () => draftFor(4));
+      const first = await cache.weights("alice");
+      const second = await cache.weights("alice");
+      expect(first).toEqual({
+        user: "alice",
+        version: 1,
+        headHash: stored.headHash,
+        k: stored.k,
+        m: stored.m,
+        W: stored.W,
+      });
+      expect(second).toBe(first);
+      expect(spy.weightReadsOf("alice")).toBe(1);
+      expect(spy.getsOf("alice")).toBe(0);
+      const stats = cache.stats();
+      expect(stats).toMatchObject({ hits: 1, misses: 1, loads: 1, entries: 1 });
+      expect(stats.bytes).toBe(weightsByteSize(first!) + 2 * "alice".length);
+      expect(stats.bytes).toBeLessThan(adapterByteSize(stored) / 2);
+    });
+
+    it("loads the whole adapter for get() after weights(), then answers both from it", async () => {
+      const { files, spy, cache } = await setup();
+      await files.update("alice", () => draftFor(2));
+      await cache.weights("alice");
+      const whole = await cache.get("alice");
+      expect(whole?.posterior).toBeDefined();
+      expect(spy.getsOf("alice")).toBe(1);
+      expect(await cache.weights("alice")).toBe(whole);
+      expect(await cache.get("alice")).toBe(whole);
+      expect(spy.getsOf("alice") + spy.weightReadsOf("alice")).toBe(2);
+    });
+
+    it("joins a whole load already running instead of reading again", async () => {
+      const { files, spy, cache } = await setup();
+      await files.update("alice", () => draftFor(2));
+      const [whole, weights] = await Promise.all([cache.get("alice"), cache.weights("alice")]);
+      expect(weights).toBe(whole);
+      expect(spy.weightReadsOf("alice")).toBe(0);
+    });
+
+    it("shares one read among concurrent callers and remembers unknown users", async () => {
+      const { files, spy, cache } = await setup();
+      await files.update("alice", () => draftFor(3));
+      const results = await Promise.all(Array.from({ length: 20 }, () => cache.weights("alice")));
+      expect(new Set(results).size).toBe(1);
+      expect(spy.weightReadsOf("alice")).toBe(1);
+      expect(await cache.weights("nobody")).toBeUndefined();
+      expect(await cache.weights("nobody")).toBeUndefined();
+      expect(await cache.get("nobody")).toBeUndefined();
+      expect(spy.weightReadsOf("nobody")).toBe(1);
+      expect(spy.getsOf("nobody")).toBe(0);
+    });
+
+    it("falls back to get() on a store without getWeights", async () => {
+      const { files } = await setup();
+      await files.update("alice", () => draftFor(5));
+      const store = new SpyStore({
+        get: (user) => files.get(user),
+        update: (user, update) => files.update(user, update),
+        delete: (user) => files.delete(user),
+        count: () => files.count(),
+        close: () => files.close(),
+      });
+      expect(store.getWeights).toBeUndefined();
+      const cache = new AdapterCache(store, { maxBytes: 1024 * 1024 });
+      const weights = await cache.weights("alice");
+      expect(weights?.version).toBe(1);
+      expect(await cache.get("alice")).toBe(weights);
+      expect(store.getsOf("alice")).toBe(1);
+    });
+
+    it("does not remember a read that an update overtook", async () => {
+      const { files, spy, cache } = await setup();
+      await files.update("alice", () => draftFor(1));
+      const hold = deferred();
+      const read = deferred();
+      spy.holdGets = hold.promise;
+      spy.onRead = read.resolve;
+      const stale = cache.weights("alice");
+      await read.promise;
+      spy.holdGets = undefined;
+      await cache.update("alice", nextVersionDraft);
+      hold.resolve();
+      expect((await stale)!.version).toBe(1);
+      expect((await cache.weights("alice"))!.version).toBe(2);
+      expect((await cache.get("alice"))!.posterior).toBeDefined();
+    });
+
+    it("drops the weights at once on delete and on an invalidation from the store", async () => {
+      const { files, spy, cache } = await setup();
+      await files.update("alice", () => draftFor(1));
+      expect((await cache.weights("alice"))!.version).toBe(1);
+      await files.update("alice", () => draftFor(2));
+      spy.emitInvalidation("alice");
+      expect((await cache.weights("alice"))!.version).toBe(2);
+      await cache.delete("alice");
+      expect(await cache.weights("alice")).toBeUndefined();
+    });
   });
 
   it("rejects invalid user ids before touching the store", async () => {

@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdir, readdir, readFile, stat, utimes, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { FileAdapterStore } from "../../src/adapters/file-store.js";
+import { FileAdapterStore, WEIGHTS_READ_BYTES } from "../../src/adapters/file-store.js";
 import { encodeAdapter } from "../../src/adapters/format.js";
 import { importAdapterFile } from "../../src/adapters/import.js";
 import { adapterPath, userHash } from "../../src/adapters/paths.js";
@@ -154,6 +154,13 @@ describe("FileAdapterStore", () => {
 
         const error = await rejection(store.get("mallory"));
         expect(error.code).toBe(code);
+        for (const syncWeightReads of [true, false]) {
+          const reader = await FileAdapterStore.open({ root, shape: SHAPE, syncWeightReads });
+          const weightsError = await rejection(reader.getWeights("mallory"));
+          expect(weightsError.code).toBe(code);
+          expect(weightsError.message).not.toContain(root);
+          expect((await reader.getWeights("alice"))?.version).toBe(1);
+        }
         expect(error.message).toContain("mallory");
         expect(error.message).not.toContain("alice");
         expect(error.message).not.toContain(root);
@@ -164,6 +171,45 @@ describe("FileAdapterStore", () => {
         expect((await store.update("mallory", () => draftFor(1))).version).toBe(1);
       });
     }
+  });
+
+  for (const syncWeightReads of [true, false]) {
+    it(`reads the weights alone (${syncWeightReads ? "synchronous" : "thread-pool"} reads)`, async () => {
+      const root = await tempDir();
+      const store = await FileAdapterStore.open({ root, shape: SHAPE, syncWeightReads });
+      expect(store.syncWeightReads).toBe(syncWeightReads);
+      // 600 pairs make a file larger than the first read, so the reader has to ask for more.
+      for (const [user, pairs] of [
+        ["small", 3],
+        ["large", 600],
+      ] as const) {
+        const stored = await store.update(user, () => draftFor(4, { pairs }));
+        const weights = await store.getWeights(user);
+        expect(weights).toEqual({
+          user,
+          version: 1,
+          headHash: stored.headHash,
+          k: SHAPE.k,
+          m: SHAPE.m,
+          W: stored.W,
+        });
+      }
+      expect((await stat(adapterPath(root, "large"))).size).toBeGreaterThan(WEIGHTS_READ_BYTES);
+      expect(await store.getWeights("nobody")).toBeUndefined();
+      await expect(store.getWeights("../x")).rejects.toMatchObject({ code: "INVALID_USER_ID" });
+    });
+  }
+
+  it("reports a path it cannot read as STORE_UNAVAILABLE, for that user only", async () => {
+    const root = await tempDir();
+    const store = await openStore(root);
+    await store.update("alice", () => draftFor(1));
+    await mkdir(adapterPath(root, "bob"), { recursive: true });
+    const error = await rejection(store.getWeights("bob"));
+    expect(error).toMatchObject({ code: "STORE_UNAVAILABLE" });
+    expect(error.message).toContain("bob");
+    expect(error.message).not.toContain(root);
+    expect((await store.getWeights("alice"))?.version).toBe(1);
   });
 
   it("refuses a file over maxFileBytes without reading it, and refuses to write one", async () => {
@@ -319,6 +365,38 @@ describe("FileAdapterStore", () => {
     expect(await (await openStore(root)).count()).toBe(model.size);
   });
 
+  it("counts in the background at open; writes made meanwhile wait and are counted once", async () => {
+    const root = await tempDir();
+    const writer = await openStore(root);
+    const users = Array.from({ length: 300 }, (_, i) => `user-${i}`);
+    for (const user of users) await writer.update(user, () => draftFor(1));
+    await writer.close();
+
+    const store = await openStore(root);
+    // Writes racing the scan: new users, rewrites of old ones, deletes of old ones.
+    await Promise.all([
+      ...Array.from({ length: 40 }, (_, i) => store.update(`new-${i}`, () => draftFor(1))),
+      ...users.slice(0, 40).map((user) => store.update(user, nextVersionDraft)),
+      ...users.slice(40, 70).map((user) => store.delete(user)),
+    ]);
+    expect(await store.count()).toBe(300 + 40 - 30);
+    await store.update("late", () => draftFor(1));
+    await store.delete("user-299");
+    expect(await store.count()).toBe(310);
+    expect((await filesUnder(root)).length).toBe(310);
+  });
+
+  it("stops its scan on close", async () => {
+    const root = await tempDir();
+    const writer = await openStore(root);
+    for (let i = 0; i < 50; i++) await writer.update(`user-${i}`, () => draftFor(1));
+    await writer.close();
+    const store = await openStore(root);
+    await store.close();
+    await expect(store.scanned).resolves.toBeUndefined();
+    expect((await rejection(store.count())).code).toBe("STORE_UNAVAILABLE");
+  });
+
   it("refuses calls after close but finishes the writes already queued", async () => {
     const store = await openStore();
     const pending = store.update("alice", nextVersionDraft);
@@ -359,6 +437,7 @@ describe("FileAdapterStore", () => {
       expect(await store.count()).toBe(1);
 
       const reopened = await openStore(root);
+      await reopened.scanned;
       expect(await filesUnder(root)).toEqual([adapterPath(root, "alice")]);
       for (const temp of temps) await expect(stat(temp)).rejects.toMatchObject({ code: "ENOENT" });
       expect(await reopened.count()).toBe(1);
@@ -389,11 +468,11 @@ describe("FileAdapterStore", () => {
       const root = await tempDir();
       await (await openStore(root)).update("alice", () => draftFor(1));
       const temp = await strayTemp(root, process.ppid);
-      await openStore(root);
+      await (await openStore(root)).scanned;
       expect((await stat(temp)).isFile()).toBe(true);
       const old = new Date(Date.now() - 120_000);
       await utimes(temp, old, old);
-      await openStore(root);
+      await (await openStore(root)).scanned;
       await expect(stat(temp)).rejects.toMatchObject({ code: "ENOENT" });
     });
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AdapterErrorCode } from "../../src/adapters/errors.js";
-import { decodeAdapter, encodeAdapter } from "../../src/adapters/format.js";
+import { decodeAdapter, decodeAdapterWeights, encodeAdapter } from "../../src/adapters/format.js";
 import type { Adapter } from "../../src/adapters/types.js";
 import { decodeSafetensors, encodeSafetensors } from "../../src/model/safetensors.js";
 import { draftFor, P, SHAPE } from "./fixtures/adapter-data.js";
@@ -212,5 +212,88 @@ describe("adapter file format with Node Buffers", () => {
     const view = pool.subarray(16, 16 + bytes.length);
     expect(decodeAdapter(Buffer.from(bytes), { user: "alice", shape: SHAPE })).toEqual(adapter);
     expect(decodeAdapter(view, { user: "alice", shape: SHAPE })).toEqual(adapter);
+  });
+});
+
+describe("decodeAdapterWeights", () => {
+  const options = { user: "alice", shape: SHAPE };
+
+  /** Feeds the decoder prefixes the way the store does: the first `first` bytes, then what it asks. */
+  function decodeByPrefix(bytes: Uint8Array, first: number): { asked: number[]; weights: unknown } {
+    const asked: number[] = [];
+    let prefix = bytes.subarray(0, first);
+    for (let round = 0; round < 3; round++) {
+      const decoded = decodeAdapterWeights(prefix, bytes.length, options);
+      if ("weights" in decoded) return { asked, weights: decoded.weights };
+      asked.push(decoded.needBytes);
+      prefix = bytes.subarray(0, decoded.needBytes);
+    }
+    throw new Error("decoder kept asking");
+  }
+
+  it("reads what the whole decode reads for W and the identity fields", () => {
+    const adapter = adapterFor("alice", 7);
+    const bytes = encodeAdapter(adapter);
+    const { asked, weights } = decodeByPrefix(bytes, bytes.length);
+    expect(asked).toEqual([]);
+    expect(weights).toEqual({
+      user: "alice",
+      version: 7,
+      headHash: adapter.headHash,
+      k: SHAPE.k,
+      m: SHAPE.m,
+      W: adapter.W,
+    });
+  });
+
+  it("asks for the header, then for W, and never for the bytes after W", () => {
+    const adapter = adapterFor("alice", 2);
+    const bytes = encodeAdapter(adapter);
+    const headerEnd = 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    const { asked, weights } = decodeByPrefix(bytes, 16);
+    // Tensors are written F64 first: the posterior factor lies before W, the pair statistics after.
+    const wEnd = headerEnd + P * P * 8 + P * 4;
+    expect(asked).toEqual([headerEnd, wEnd]);
+    expect(wEnd).toBeLessThan(bytes.length);
+    expect((weights as { W: Float32Array }).W).toEqual(adapter.W);
+  });
+
+  it("checks W, the owner and the shape, but not the posterior it does not read", () => {
+    const nanW = tampered((file) => {
+      (file.tensors["W"]!.data as Float32Array)[3] = Number.NaN;
+    });
+    expect(() => decodeAdapterWeights(nanW, nanW.length, options)).toThrow(
+      expect.objectContaining({ code: "ADAPTER_CORRUPT", message: expect.stringMatching(/W/) }),
+    );
+    const other = encodeAdapter(adapterFor("mallory", 1));
+    expect(() => decodeAdapterWeights(other, other.length, options)).toThrow(
+      expect.objectContaining({ code: "ADAPTER_CORRUPT" }),
+    );
+    const bytes = encodeAdapter(adapterFor("alice", 1));
+    expect(() =>
+      decodeAdapterWeights(bytes, bytes.length, { user: "alice", shape: { k: 2, m: 2 } }),
+    ).toThrow(expect.objectContaining({ code: "ADAPTER_SHAPE_MISMATCH" }));
+    const nanPosterior = tampered((file) => {
+      (file.tensors["posterior_cholesky"]!.data as Float64Array)[0] = Number.NaN;
+    });
+    expect("weights" in decodeAdapterWeights(nanPosterior, nanPosterior.length, options)).toBe(
+      true,
+    );
+    expect(decodeError(nanPosterior).code).toBe("ADAPTER_CORRUPT");
+  });
+
+  it("refuses truncated files and impossible header lengths", () => {
+    const bytes = encodeAdapter(adapterFor("alice", 1));
+    for (const length of [0, 5, 40, bytes.length - 1]) {
+      const cut = bytes.slice(0, length);
+      expect(() => decodeAdapterWeights(cut, cut.length, options)).toThrow(
+        expect.objectContaining({ code: "ADAPTER_CORRUPT" }),
+      );
+    }
+    const huge = bytes.slice();
+    new DataView(huge.buffer).setBigUint64(0, 1n << 40n, true);
+    expect(() => decodeAdapterWeights(huge.subarray(0, 64), huge.length, options)).toThrow(
+      expect.objectContaining({ code: "ADAPTER_CORRUPT" }),
+    );
   });
 });

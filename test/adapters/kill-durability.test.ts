@@ -75,6 +75,7 @@ async function runLineage(seed: number): Promise<LineageReport> {
 
     if ((await filesOf(root)).some((name) => !isAdapterFileName(name))) report.killsMidWrite++;
     const store = await FileAdapterStore.open({ root, shape: SHAPE });
+    await store.scanned;
     expect((await filesOf(root)).every(isAdapterFileName), "temp files removed at open").toBe(true);
     for (const user of WRITER_USERS) {
       const adapter = await store.get(user);
