@@ -52,7 +52,7 @@ export function durations(quick: boolean): Durations {
         batchedMs: 4000,
         minBursts: 3,
         maxBatchedMs: 40_000,
-        usersMs: 2000,
+        usersMs: 8000,
         rssIdleMs: 5000,
         fitBudgetMs: 1500,
         fitEndToEndRuns: 3,

@@ -8,6 +8,13 @@ const int = (value: string) => {
   return n;
 };
 
+const positive = (value: string) => {
+  const x = Number(value);
+  if (!(Number.isFinite(x) && x > 0))
+    throw new TypeError(`expected a positive number, got ${value}`);
+  return x;
+};
+
 export function registerSynth(program: Command): void {
   program
     .command("synth")
@@ -37,6 +44,12 @@ export function registerSynth(program: Command): void {
       int,
       DEFAULT_SYNTH_OPTIONS.rank,
     )
+    .option(
+      "--disagreement <x>",
+      "How much users disagree relative to what they share (E‖U·z‖² / E‖v0‖²)",
+      positive,
+      DEFAULT_SYNTH_OPTIONS.disagreement,
+    )
     .option("--seed <s>", "Seed", int, DEFAULT_SYNTH_OPTIONS.seed)
     .action(async (o) => {
       const { files, dataset } = await writeSynth(o.out, {
@@ -47,6 +60,7 @@ export function registerSynth(program: Command): void {
         newUserPairs: o.newUserPairs,
         rank: o.rank,
         seed: o.seed,
+        disagreement: o.disagreement,
       });
       process.stdout.write(
         `${JSON.stringify({ files, rows: { train: dataset.train.length, test: dataset.test.length, newusers: dataset.newUsers.length }, bayes: dataset.bayes }, null, 2)}\n`,

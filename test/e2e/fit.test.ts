@@ -125,6 +125,35 @@ describe("onboarding a user with POST /v1/users/:user/fit", () => {
     expect(noAdapter.body.uncertainty[0]).toBeGreaterThan(0);
   });
 
+  it("after a restart, plain scores read W alone and pessimism still gets the posterior", async () => {
+    const pairs = await teacherPairs(t, "teacher", 6000, 24);
+    await t.post("/v1/users/restarted/fit", { pairs, l2: 1 });
+    const item = { prompt: "prompt 3", response: responseText(91) };
+    const before = await t.post("/v1/score", { user: "restarted", items: [item], pessimism: 1 });
+    const prior = await t.post("/v1/score", { user: "nobody", items: [item], pessimism: 1 });
+    expect(before.body.uncertainty[0]).toBeLessThan(prior.body.uncertainty[0]);
+
+    const again = await startTestServer({ adapters: t.adaptersDir });
+    try {
+      const plain = await again.post("/v1/score", { user: "restarted", items: [item] });
+      expect(plain.body).toMatchObject({ personalized: true, adapter_version: 1 });
+      expect(plain.body.uncertainty).toBeUndefined();
+      const pessimistic = await again.post("/v1/score", {
+        user: "restarted",
+        items: [item],
+        pessimism: 1,
+      });
+      expect(pessimistic.body.uncertainty[0]).toBeCloseTo(before.body.uncertainty[0], 9);
+      expect(pessimistic.body.rewards[0]).toBeCloseTo(before.body.rewards[0], 9);
+      expect(plain.body.rewards[0]).toBeCloseTo(
+        before.body.rewards[0] + before.body.uncertainty[0],
+        6,
+      );
+    } finally {
+      await again.close();
+    }
+  });
+
   it("serializes concurrent fits of one user: versions strictly increase", async () => {
     const pairs = await teacherPairs(t, "teacher", 5000, 3);
     const results = await Promise.all(

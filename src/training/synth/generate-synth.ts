@@ -58,6 +58,7 @@ export function generateSynth(options: SynthOptions): SynthDataset {
   const { seed, rank } = options;
   const population = plantPopulation(
     rank,
+    options.disagreement ?? 1,
     new Rng(seed, STREAM.params),
     new Rng(seed, STREAM.calibration),
   );
@@ -66,7 +67,7 @@ export function generateSynth(options: SynthOptions): SynthDataset {
   const planted: PlantedUser[] = [];
   const vectors: Float64Array[] = [];
   for (let i = 0; i < total; i++) {
-    const z = drawUserZ(usersRng, rank);
+    const z = drawUserZ(usersRng, population);
     const v = userVector(population, z);
     vectors.push(v);
     const split = i < options.users ? "seen" : "new";
@@ -108,6 +109,7 @@ export function generateSynth(options: SynthOptions): SynthDataset {
     planted: {
       attributeNames: [...ATTRIBUTE_NAMES],
       rank,
+      disagreement: population.disagreement,
       scale: population.scale,
       v0: Array.from(population.v0),
       U,

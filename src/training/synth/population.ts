@@ -11,14 +11,23 @@ export interface Population {
   /** q×r row-major, orthonormal columns. */
   readonly U: Float64Array;
   readonly scale: number;
+  /** E‖U·z‖² / E‖v0‖². */
+  readonly disagreement: number;
 }
 
 export const TARGET_BAYES_ACCURACY = 0.85;
 const CALIBRATION_PAIRS = 2000;
 
-/** z_i ~ N(0, (q/r)·I) so that E‖U·z_i‖² = q = E‖v0‖²: users disagree as much as they agree. */
-export function drawUserZ(rng: Rng, rank: number): Float64Array {
-  return gaussianVector(rng, rank, Math.sqrt(ATTRIBUTE_COUNT / rank));
+/**
+ * z_i ~ N(0, ρ·(q/r)·I) so that E‖U·z_i‖² = ρ·q = ρ·E‖v0‖²: at ρ = 1 users disagree as much as
+ * they agree.
+ */
+export function drawUserZ(
+  rng: Rng,
+  population: Pick<Population, "rank" | "disagreement">,
+): Float64Array {
+  const { rank, disagreement } = population;
+  return gaussianVector(rng, rank, Math.sqrt((disagreement * ATTRIBUTE_COUNT) / rank));
 }
 
 export function userVector(population: Population, z: ArrayLike<number>): Float64Array {
@@ -63,13 +72,18 @@ function calibrateScale(margins: Float64Array, target: number): number {
   return Math.exp((lo + hi) / 2);
 }
 
-export function plantPopulation(rank: number, paramsRng: Rng, calibrationRng: Rng): Population {
+export function plantPopulation(
+  rank: number,
+  disagreement: number,
+  paramsRng: Rng,
+  calibrationRng: Rng,
+): Population {
   const v0 = gaussianVector(paramsRng, ATTRIBUTE_COUNT);
   const U = orthonormalColumns(paramsRng, ATTRIBUTE_COUNT, rank);
-  const unscaled: Population = { rank, v0, U, scale: 1 };
+  const unscaled: Population = { rank, v0, U, scale: 1, disagreement };
   const margins = new Float64Array(CALIBRATION_PAIRS);
   for (let i = 0; i < CALIBRATION_PAIRS; i++) {
-    const v = userVector(unscaled, drawUserZ(calibrationRng, rank));
+    const v = userVector(unscaled, drawUserZ(calibrationRng, unscaled));
     const { a, b } = drawResponsePair(calibrationRng);
     margins[i] = dot(v, attributeDifference(a, b));
   }

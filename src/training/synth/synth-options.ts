@@ -1,7 +1,9 @@
 import { ATTRIBUTE_COUNT } from "./attributes.js";
 import type { SynthOptions } from "./synth-types.js";
 
-function integerAtLeast(options: SynthOptions, key: keyof SynthOptions, min: number): void {
+type IntegerOption = Exclude<keyof SynthOptions, "disagreement">;
+
+function integerAtLeast(options: SynthOptions, key: IntegerOption, min: number): void {
   const value = options[key];
   if (!Number.isSafeInteger(value) || value < min) {
     throw new TypeError(`expected options.${key} to be an integer ≥ ${min}, got ${String(value)}`);
@@ -16,6 +18,12 @@ export function validateSynthOptions(options: SynthOptions): void {
   integerAtLeast(options, "newUserPairs", options.newUsers > 0 ? 1 : 0);
   integerAtLeast(options, "rank", 1);
   integerAtLeast(options, "seed", 0);
+  const { disagreement } = options;
+  if (disagreement !== undefined && !(Number.isFinite(disagreement) && disagreement > 0)) {
+    throw new TypeError(
+      `expected options.disagreement to be a positive number, got ${String(disagreement)}`,
+    );
+  }
   if (options.rank > ATTRIBUTE_COUNT) {
     throw new TypeError(
       `expected options.rank ≤ ${ATTRIBUTE_COUNT} attributes, got ${options.rank}`,
@@ -32,4 +40,5 @@ export const DEFAULT_SYNTH_OPTIONS: SynthOptions = {
   newUserPairs: 96,
   rank: 2,
   seed: 1,
+  disagreement: 1,
 };

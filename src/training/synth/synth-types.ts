@@ -12,6 +12,11 @@ export interface SynthOptions {
   /** Rank r of the planted preference subspace (1 ≤ r ≤ q). */
   readonly rank: number;
   readonly seed: number;
+  /**
+   * E‖U·z_i‖² / E‖v0‖²: how much users disagree relative to what they share (default 1). The
+   * texts drawn do not depend on it, only the users and their labels.
+   */
+  readonly disagreement?: number;
 }
 
 /** One JSONL row: TRL's pairwise-preference format plus the user. */
@@ -48,6 +53,8 @@ export interface PlantedUser {
 export interface SynthPlanted {
   readonly attributeNames: readonly AttributeName[];
   readonly rank: number;
+  /** E‖U·z_i‖² / E‖v0‖². */
+  readonly disagreement: number;
   /** s in P(a ≻ b) = σ(s·v_i·(a(a) − a(b))), calibrated so the expected Bayes accuracy is ≈ 0.85. */
   readonly scale: number;
   readonly v0: number[];
