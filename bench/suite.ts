@@ -152,7 +152,7 @@ export async function runSuite(
 
   if (needsMain || has("users10k") || has("rss100k")) {
     notes.push(
-      "Servers run as child processes (node --import tsx src/cli.ts serve --device cpu " +
+      "Servers run as child processes (node dist/cli.js serve --device cpu, compiled first; " +
         "--log-level warn); the load generator (node:http, keep-alive) shares the cores with them.",
     );
   }

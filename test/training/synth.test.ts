@@ -114,6 +114,19 @@ describe("generateSynth", () => {
     expect(b.planted.v0).not.toEqual(a.planted.v0);
   });
 
+  it("draws the same texts at any disagreement, and a larger one leaves the global vector further from Bayes", () => {
+    const options = { ...SMALL, users: 40, pairsPerUser: 40, testPairsPerUser: 0, newUsers: 0 };
+    const agree = generateSynth(options);
+    const disagree = generateSynth({ ...options, disagreement: 4 });
+    const texts = (ds: SynthDataset) => ds.train.map((r) => [r.chosen, r.rejected].sort());
+    expect(texts(disagree)).toEqual(texts(agree));
+    expect(disagree.planted.disagreement).toBe(4);
+    const gap = (ds: SynthDataset) =>
+      ds.bayes.accuracy.train! - ds.bayes.globalModelAccuracy.train!;
+    expect(gap(disagree)).toBeGreaterThan(gap(agree) + 0.05);
+    expect(() => generateSynth({ ...options, disagreement: 0 })).toThrow(/disagreement/);
+  });
+
   it("has the requested sizes, TRL rows, and new users absent from train", () => {
     const ds = generateSynth(SMALL);
     expect(ds.train.length).toBe(6 * 5);
