@@ -91,7 +91,9 @@ const variants: [string, FeatureSet][] = [
 ];
 const bayes = await readBayesBeside(join(dir, "test.jsonl"));
 const pct = (x: number | null | undefined) => (x == null ? "–" : `${(100 * x).toFixed(1)}%`);
-console.log(`Bayes: seen ${pct(bayes?.seen)}, new users ${pct(bayes?.newUsers)}\n`);
+console.log(
+  `Bayes: seen ${pct(bayes?.test)}, new users ${pct(bayes?.newUsers)}; planted global vector alone ${pct(bayes?.globalTest)}\n`,
+);
 console.log("| features | global | local | P-ShareLoRA | share A | new users n=8 | n=64 |");
 console.log("|---|---|---|---|---|---|---|");
 for (const [name, set] of variants) {
