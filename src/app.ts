@@ -40,7 +40,7 @@ export class AppState {
     if (this.runtime.backend.healthy?.() === false) {
       throw new ProblemError(
         "NOT_READY",
-        "The inference worker stopped; this process must be restarted",
+        "The inference worker stopped and is being restarted; retry shortly",
       );
     }
     return this.runtime;

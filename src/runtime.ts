@@ -6,7 +6,9 @@ import type { Config } from "./config.js";
 import { ProblemError } from "./errors.js";
 import type { Backend } from "./inference/backend.js";
 import { type EngineObserver, FeatureEngine } from "./inference/engine.js";
+import type { OnnxBackendOptions } from "./inference/onnx-backend.js";
 import { createItemRenderer, type ItemRenderer, type RewardItem } from "./inference/render.js";
+import { RestartingBackend } from "./inference/restarting-backend.js";
 import { createTokenizer } from "./inference/tokenizer.js";
 import { WorkerBackend } from "./inference/worker-backend.js";
 import { inverseQuadraticForm } from "./math/linalg.js";
@@ -58,7 +60,7 @@ export async function createRuntime(
   }
   const tokenizer = await createTokenizer(manifest, model.dir);
   const renderer: ItemRenderer = createItemRenderer(manifest.chat_template);
-  const backend = await WorkerBackend.create({
+  const backendOptions: OnnxBackendOptions = {
     backbone: model.backbone.bytes,
     backboneOutput: manifest.backbone.output,
     pooling: manifest.pooling,
@@ -66,11 +68,22 @@ export async function createRuntime(
     padId: tokenizer.padId,
     device: config.device,
     intraOpThreads: config.intraOpThreads,
-    onFallback: (message) => {
+    onFallback: (message: string) => {
       log.info({ device: config.device }, message);
       hooks.onFallback?.(message);
     },
     ...(hooks.onInference ? { onInference: hooks.onInference } : {}),
+  };
+  const backend = await RestartingBackend.create({
+    create: () => WorkerBackend.create(backendOptions),
+    onEvent: (event) => {
+      if (event.type === "failed")
+        log.error({ err: event.error }, "inference worker died; restarting it");
+      else if (event.type === "restarted")
+        log.warn({ attempt: event.attempt }, "inference worker restarted");
+      else
+        log.error({ err: event.error, attempt: event.attempt }, "inference worker restart failed");
+    },
   });
   const engine = new FeatureEngine({
     backend,

@@ -17,7 +17,7 @@ export interface Backend {
   readonly k: number;
   readonly m: number;
   embed(batch: readonly TokenSeq[]): Promise<TextFeatures[]>;
-  /** false once the backend can no longer run batches (its worker died): the process should be replaced. */
+  /** false while the backend cannot run batches (its worker died and is not back yet). */
   healthy?(): boolean;
   dispose(): Promise<void>;
 }

@@ -45,6 +45,7 @@ export class WorkerBackend implements Backend {
   readonly m: number;
   #nextId = 1;
   #failure: Error | undefined;
+  #failureListeners: ((error: Error) => void)[] = [];
 
   private constructor(worker: Worker, provider: string, options: OnnxBackendOptions) {
     this.#worker = worker;
@@ -88,6 +89,16 @@ export class WorkerBackend implements Backend {
     return this.#failure === undefined;
   }
 
+  /** Called once if the worker dies (not when it is disposed). */
+  onFailure(listener: (error: Error) => void): void {
+    this.#failureListeners.push(listener);
+  }
+
+  /** Stops the worker at once, as a crash would: running batches fail and failure listeners run. */
+  async kill(): Promise<void> {
+    await this.#worker.terminate();
+  }
+
   embed(batch: readonly TokenSeq[]): Promise<TextFeatures[]> {
     if (batch.length === 0) return Promise.resolve([]);
     if (this.#failure) return Promise.reject(this.#failure);
@@ -120,9 +131,11 @@ export class WorkerBackend implements Backend {
   }
 
   #fail(error: Error): void {
+    const first = this.#failure === undefined;
     this.#failure ??= error;
     for (const pending of this.#pending.values()) pending.reject(error);
     this.#pending.clear();
+    if (first) for (const listener of this.#failureListeners.splice(0)) listener(error);
   }
 
   async dispose(): Promise<void> {
