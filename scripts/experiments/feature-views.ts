@@ -3,7 +3,8 @@
  * learners on the default backbone's Φ, on byte-count views of the response computed here, and on
  * both side by side, for one synth directory (train.jsonl, test.jsonl, newusers.jsonl, bayes.json).
  *
- *   node --import tsx scripts/experiments/feature-views.ts /tmp/s [--quick]
+ *   node --import tsx scripts/experiments/feature-views.ts /tmp/s [--quick] [--only NAME]
+ *     [--rank k] [--l2 x] [--l2-user x]
  *
  * The byte views are what a pooling of one-hot bytes would give the backbone: log(1 + count) of
  * each byte value, and of each line-initial byte (lists, headings and code fences start lines).
@@ -58,6 +59,16 @@ function mapSet(set: FeatureSet, d: number, m: number, combine: Combine): Featur
 const dir = process.argv[2];
 if (dir === undefined) throw new TypeError("usage: feature-views.ts SYNTH_DIR [--quick]");
 const quick = process.argv.includes("--quick");
+const flag = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(name);
+  return i < 0 ? fallback : process.argv[i + 1]!;
+};
+const only = flag("--only", "");
+const learner = {
+  rank: Number(flag("--rank", "8")),
+  l2: Number(flag("--l2", "0.1")),
+  l2User: Number(flag("--l2-user", "10")),
+};
 const files = ["train.jsonl", "test.jsonl", "newusers.jsonl"].map((f) => join(dir, f));
 const features = await datasetFeatures({
   model: DEFAULT_MODEL_DIR,
@@ -94,18 +105,18 @@ const pct = (x: number | null | undefined) => (x == null ? "–" : `${(100 * x).
 console.log(
   `Bayes: seen ${pct(bayes?.test)}, new users ${pct(bayes?.newUsers)}; planted global vector alone ${pct(bayes?.globalTest)}\n`,
 );
+console.log(`rank ${learner.rank}, λ ${learner.l2}, λ_user ${learner.l2User}\n`);
 console.log("| features | global | local | P-ShareLoRA | share A | new users n=8 | n=64 |");
 console.log("|---|---|---|---|---|---|---|");
 for (const [name, set] of variants) {
+  if (only !== "" && !name.startsWith(only)) continue;
   const t0 = performance.now();
   const result = evaluate({
     features: set,
     attributes: null,
     bayes,
     quick,
-    rank: 8,
-    l2: 0.1,
-    l2User: 10,
+    ...learner,
     seed: 0,
   });
   const mean = (prefix: string) => result.seen.find((s) => s.method.startsWith(prefix))?.mean;

@@ -125,22 +125,13 @@ export class FileAdapterStore implements AdapterStore {
     const decode: WeightsDecoder = (prefix, fileBytes) =>
       decodeAdapterWeights(prefix, fileBytes, options);
     const path = adapterPath(this.root, user);
-    // Decoding errors are the file's, not the store's: only I/O failures become STORE_UNAVAILABLE.
-    let failure: unknown;
-    const decodeOrRemember: WeightsDecoder = (prefix, fileBytes) => {
-      try {
-        return decode(prefix, fileBytes);
-      } catch (error) {
-        failure = error;
-        throw error;
-      }
-    };
     try {
       return this.syncWeightReads
-        ? readWeightsSync(path, decodeOrRemember, this.#scratch)
-        : await readWeights(path, decodeOrRemember, WEIGHTS_READ_BYTES);
+        ? readWeightsSync(path, decode, this.#scratch)
+        : await readWeights(path, decode, WEIGHTS_READ_BYTES);
     } catch (error) {
-      if (error === failure) throw error;
+      // Decoding errors are the file's and say so; only I/O failures become STORE_UNAVAILABLE.
+      if (error instanceof AdapterError) throw error;
       throw storeError(user, "read", error);
     }
   }
