@@ -6,8 +6,9 @@
  *   node --import tsx scripts/experiments/feature-views.ts /tmp/s [--quick] [--only NAME]
  *     [--rank k] [--l2 x] [--l2-user x]
  *
- * The byte views are what a pooling of one-hot bytes would give the backbone: log(1 + count) of
- * each byte value, and of each line-initial byte (lists, headings and code fences start lines).
+ * The byte views are those of `buildDefaultBackbone({ byteCounts: true })` for the response:
+ * log(1 + count) of each byte value, and of each line-initial byte (lists, headings and code
+ * fences start lines); test/model/default-backbone.test.ts checks the graph against the same rule.
  */
 import { join } from "node:path";
 import { datasetFeatures } from "../../src/commands/features.js";
@@ -17,15 +18,17 @@ import type { FeatureRows } from "../../src/training/user-pairs.js";
 
 const BYTES = 256;
 
-/** log1p counts of bytes, then of line-initial bytes: 2·256 values. */
+/**
+ * log1p counts of bytes, then of line-initial bytes (after a newline or at the start): 2·256
+ * values, what the backbone's `byteCounts` view computes for one segment.
+ */
 function byteView(text: string): Float32Array {
-  const bytes = Buffer.from(text, "utf8");
   const counts = new Float32Array(2 * BYTES);
-  let lineStart = true;
-  for (const b of bytes) {
+  let previousIsBreak = true;
+  for (const b of Buffer.from(text, "utf8")) {
     counts[b]! += 1;
-    if (lineStart && b !== 0x20) counts[BYTES + b]! += 1;
-    lineStart = b === 0x0a || (lineStart && b === 0x20);
+    if (previousIsBreak) counts[BYTES + b]! += 1;
+    previousIsBreak = b === 0x0a;
   }
   for (let i = 0; i < counts.length; i++) counts[i] = Math.log1p(counts[i]!);
   return counts;

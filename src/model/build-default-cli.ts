@@ -13,6 +13,7 @@ export const DEFAULT_BACKBONE_OPTIONS = Object.freeze({
   heads: 4,
   maxLength: 512,
   views: "prompt_response",
+  byteCounts: false,
 } as const satisfies Required<DefaultBackboneOptions>);
 
 export const BACKBONE_FILE_NAME = "backbone.onnx";

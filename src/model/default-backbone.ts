@@ -1,3 +1,4 @@
+import { BYTE_COUNT_ROWS, byteCounts } from "./onnx/byte-count-ops.js";
 import { encodeModel } from "./onnx/encode-model.js";
 import { GraphBuilder } from "./onnx/graph-builder.js";
 import { maskAsFloat, maskedMaxPool, weightedMeanPool } from "./onnx/pooling-ops.js";
@@ -15,6 +16,11 @@ export interface DefaultBackboneOptions {
   heads?: number;
   maxLength?: number;
   views?: BackboneViews;
+  /**
+   * Append log-counts of each byte and each line-initial byte per view (512 more rows of Φ).
+   * Not with mean_max, whose second column is not a view of its own.
+   */
+  byteCounts?: boolean;
 }
 
 export const BYTE_VOCAB = { size: 260, pad: 256, bos: 257, sep: 258, eos: 259 } as const;
@@ -44,7 +50,11 @@ function resolve(options: DefaultBackboneOptions): Required<DefaultBackboneOptio
     heads: positiveInteger("heads", options.heads ?? 4),
     maxLength: positiveInteger("maxLength", options.maxLength ?? 512),
     views: options.views ?? "prompt_response",
+    byteCounts: options.byteCounts ?? false,
   };
+  if (resolved.byteCounts && resolved.views === "mean_max") {
+    throw new TypeError("byteCounts: expected views prompt_response or mean, not mean_max");
+  }
   if (resolved.d % resolved.heads !== 0) {
     throw new TypeError(`d: expected a multiple of heads (${resolved.heads}), got ${resolved.d}`);
   }
@@ -129,6 +139,12 @@ function pool(
   return g.op("Concat", [mean, max], { axis: int(2) });
 }
 
+/** Rows of Φ: the hidden width, plus the byte counts when asked for. */
+export function featureRows(options: DefaultBackboneOptions = {}): number {
+  const o = resolve(options);
+  return o.d + (o.byteCounts ? BYTE_COUNT_ROWS : 0);
+}
+
 /**
  * A small seeded byte-level pre-LN transformer encoder: input_ids and attention_mask, int64
  * [batch, seq], to features float32 [batch, d, m]. Positions count real tokens only, and padded
@@ -162,10 +178,24 @@ export function buildDefaultBackbone(options: DefaultBackboneOptions = {}): Uint
     x = encoderBlock(g, x, keyBias, blockWeights(g, rng, o, norm), o);
   }
   const hidden = layerNorm(g, x, norm);
-  const features = pool(g, hidden, inputIds, maskFloat, o.views);
-  g.output(features, "features", "float32", ["batch", o.d, VIEW_COUNT[o.views]]);
+  let features = pool(g, hidden, inputIds, maskFloat, o.views);
+  if (o.byteCounts) {
+    const counts = byteCounts(
+      g,
+      inputIds,
+      viewWeights(g, inputIds, maskFloat, o.views),
+      BYTE_VOCAB.size,
+    );
+    features = g.op("Concat", [features, counts], { axis: int(1) });
+  }
+  g.output(features, "features", "float32", ["batch", featureRows(o), VIEW_COUNT[o.views]]);
   return encodeModel(g, {
     docString: "Seeded byte-level transformer encoder (untrained, frozen feature map).",
-    metadata: { seed: String(o.seed), views: o.views, max_length: String(o.maxLength) },
+    metadata: {
+      seed: String(o.seed),
+      views: o.views,
+      max_length: String(o.maxLength),
+      ...(o.byteCounts ? { byte_counts: "log1p bytes, log1p line-initial bytes" } : {}),
+    },
   });
 }

@@ -14,6 +14,7 @@ import {
   BYTE_VOCAB,
   buildDefaultBackbone,
   type DefaultBackboneOptions,
+  featureRows,
 } from "../../src/model/default-backbone.js";
 
 const { onnx } = onnxProto;
@@ -273,4 +274,50 @@ describe("buildDefaultBackbone against a float64 reference", () => {
       });
     });
   }
+});
+
+describe("buildDefaultBackbone with byte counts", () => {
+  const options = { ...DEFAULT_BACKBONE_OPTIONS, d: 16, layers: 1, heads: 2, byteCounts: true };
+
+  /** log1p counts of each byte, then of each byte at a line start (after '\n' or the segment start). */
+  function reference(text: string): Float64Array {
+    const counts = new Float64Array(512);
+    let previousIsBreak = true;
+    for (const byte of Buffer.from(text)) {
+      counts[byte]! += 1;
+      if (previousIsBreak) counts[256 + byte]! += 1;
+      previousIsBreak = byte === 0x0a;
+    }
+    return counts.map(Math.log1p);
+  }
+
+  it("appends each view's byte and line-start log-counts, unchanged by padding on either side", async () => {
+    const session = await ort.InferenceSession.create(buildDefaultBackbone(options));
+    expect(featureRows(options)).toBe(16 + 512);
+    const prompt = "Tell me:\nwhat is 2+2?";
+    const response = "- four 🎲\n- 4!\n\n```\ncode\n```\n# Done";
+    const short = encode("Hi", "Hello");
+    for (const side of ["right", "left"] as const) {
+      const features = await run(session, [encode(prompt, response), short], side);
+      expect(features.dims).toEqual([2, 16 + 512, 2]);
+      const first = row(features, 0);
+      const tail = (j: number) => view(first, 2, j).slice(16);
+      expect(maxAbsDiff(tail(0), reference(prompt))).toBeLessThan(1e-6);
+      expect(maxAbsDiff(tail(1), reference(response))).toBeLessThan(1e-6);
+      expect(maxAbsDiff(view(row(features, 1), 2, 1).slice(16), reference("Hello"))).toBeLessThan(
+        1e-6,
+      );
+    }
+    // The transformer rows are those of the same backbone without counts.
+    const plain = await ort.InferenceSession.create(
+      buildDefaultBackbone({ ...options, byteCounts: false }),
+    );
+    const withCounts = row(await run(session, [short]), 0);
+    const without = row(await run(plain, [short]), 0);
+    expect(maxAbsDiff(withCounts.slice(0, 16 * 2), without)).toBe(0);
+  });
+
+  it("refuses mean_max, whose second column is not a view", () => {
+    expect(() => buildDefaultBackbone({ ...options, views: "mean_max" })).toThrow(/byteCounts/);
+  });
 });
