@@ -22,12 +22,12 @@ const seqs = texts.map((t) => [
 const length = Math.max(...seqs.map((s) => s.length));
 const ids = new BigInt64Array(BATCH * length).fill(BigInt(BYTE_VOCAB.pad));
 const mask = new BigInt64Array(BATCH * length);
-seqs.forEach((s, b) =>
-  s.forEach((id, t) => {
+for (const [b, s] of seqs.entries()) {
+  for (const [t, id] of s.entries()) {
     ids[b * length + t] = BigInt(id);
     mask[b * length + t] = 1n;
-  }),
-);
+  }
+}
 const feed = {
   input_ids: new ort.Tensor("int64", ids, [BATCH, length]),
   attention_mask: new ort.Tensor("int64", mask, [BATCH, length]),
