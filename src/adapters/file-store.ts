@@ -16,7 +16,7 @@ import {
 } from "./format.js";
 import { KeyedMutex } from "./keyed-mutex.js";
 import { nextAdapter } from "./next-adapter.js";
-import { adapterPath } from "./paths.js";
+import { adapterPathUnder, rootPrefix } from "./paths.js";
 import { scanStore } from "./scan.js";
 import { StoreCount } from "./store-count.js";
 import type {
@@ -60,6 +60,7 @@ export class FileAdapterStore implements AdapterStore {
   readonly shape: AdapterShape;
   readonly maxFileBytes: number;
   readonly syncWeightReads: boolean;
+  #prefix: string;
   #scratch = new Uint8Array(WEIGHTS_READ_BYTES);
   #writes = new KeyedMutex();
   #count: StoreCount;
@@ -76,6 +77,7 @@ export class FileAdapterStore implements AdapterStore {
   ) {
     this.#stopScan = stopScan;
     this.root = root;
+    this.#prefix = rootPrefix(root);
     this.shape = { k: shape.k, m: shape.m };
     this.maxFileBytes = maxFileBytes;
     this.syncWeightReads = syncWeightReads;
@@ -124,7 +126,7 @@ export class FileAdapterStore implements AdapterStore {
     const options = { user, shape: this.shape, maxBytes: this.maxFileBytes };
     const decode: WeightsDecoder = (prefix, fileBytes) =>
       decodeAdapterWeights(prefix, fileBytes, options);
-    const path = adapterPath(this.root, user);
+    const path = adapterPathUnder(this.#prefix, user);
     try {
       return this.syncWeightReads
         ? readWeightsSync(path, decode, this.#scratch)
@@ -155,7 +157,7 @@ export class FileAdapterStore implements AdapterStore {
           { user },
         );
       }
-      const path = adapterPath(this.root, user);
+      const path = adapterPathUnder(this.#prefix, user);
       await this.#io(user, "write", async () => {
         await makeDirectoryDurably(dirname(path));
         await writeFileDurably(path, bytes);
@@ -170,7 +172,7 @@ export class FileAdapterStore implements AdapterStore {
     this.#assertOpen();
     return this.#writes.run(user, async () => {
       await this.#count.scanned;
-      const path = adapterPath(this.root, user);
+      const path = adapterPathUnder(this.#prefix, user);
       const removed = await this.#io(user, "delete", () => removeFileDurably(path));
       if (removed) this.#count.changed(-1);
       return removed;
@@ -200,7 +202,7 @@ export class FileAdapterStore implements AdapterStore {
 
   async #read(user: string): Promise<Adapter | undefined> {
     const bytes = await this.#io(user, "read", () =>
-      readBounded(adapterPath(this.root, user), this.maxFileBytes),
+      readBounded(adapterPathUnder(this.#prefix, user), this.maxFileBytes),
     );
     if (bytes === undefined) return undefined;
     if (bytes === TOO_LARGE) {

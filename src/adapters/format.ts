@@ -1,4 +1,5 @@
 import {
+  declaredHeaderEnd,
   encodeSafetensors,
   readSafetensorsHeader,
   type SafetensorsHeader,
@@ -79,8 +80,10 @@ export function decodeAdapterWeights(
   options: DecodeAdapterOptions,
 ): DecodedWeights {
   const { fail, maxBytes } = decoding(options);
-  const headerEnd = headerEndOf(prefix);
-  if (headerEnd > prefix.length && headerEnd <= fileBytes) return { needBytes: headerEnd };
+  const headerEnd = declaredHeaderEnd(prefix, MAX_ADAPTER_HEADER_BYTES);
+  if (headerEnd !== undefined && headerEnd > prefix.length && headerEnd <= fileBytes) {
+    return { needBytes: headerEnd };
+  }
   const header = readHeader(prefix, fileBytes, maxBytes, fail);
   const entry = checkIdentity(header, options, fail);
   const wEnd = header.dataOffset + entry.end;
@@ -145,7 +148,7 @@ export function decodeAdapter(bytes: Uint8Array, options: DecodeAdapterOptions):
     updatedAt: parseTimestamp(metadata["updated_at"], "updated_at", fail),
     k,
     m,
-    W: tensorAt(bytes, header, entry).data as Float32Array,
+    W: tensors[entry.name]!.data as Float32Array,
     nPairs: parseCount(metadata["n_pairs"], "n_pairs", fail),
     metrics: parseMetrics(metadata["metrics"], fail),
   };
@@ -168,17 +171,6 @@ function decoding(options: DecodeAdapterOptions): { fail: Fail; maxBytes: number
   return { fail, maxBytes: options.maxBytes ?? DEFAULT_MAX_ADAPTER_BYTES };
 }
 
-/**
- * 8 + the header length the file declares, once its first 8 bytes are there and the length is
- * one an adapter may have (0 otherwise: the header reader then reports what is wrong).
- */
-function headerEndOf(prefix: Uint8Array): number {
-  if (prefix.length < 8) return 0;
-  const view = new DataView(prefix.buffer, prefix.byteOffset, 8);
-  const length = view.getUint32(0, true);
-  return view.getUint32(4, true) === 0 && length <= MAX_ADAPTER_HEADER_BYTES ? 8 + length : 0;
-}
-
 function readHeader(
   bytes: Uint8Array,
   fileBytes: number,
@@ -187,12 +179,7 @@ function readHeader(
 ): SafetensorsHeader {
   if (fileBytes > maxBytes) fail(`file is ${fileBytes} bytes, more than the ${maxBytes} allowed`);
   try {
-    // A plain Uint8Array view: Buffer.slice() would share memory where the decoder expects a copy.
-    const plain =
-      bytes.constructor === Uint8Array
-        ? bytes
-        : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    return readSafetensorsHeader(plain, fileBytes, {
+    return readSafetensorsHeader(bytes, fileBytes, {
       maxHeaderBytes: MAX_ADAPTER_HEADER_BYTES,
       maxBytes,
     });

@@ -10,21 +10,22 @@ export function userHash(user: string): string {
 
 /** `<root>/<h[0..2]>/<h[2..4]>/<h>.safetensors`, h = sha256(user). */
 export function adapterPath(root: string, user: string): string {
-  const h = userHash(user);
-  // Concatenation, not join(): this runs on every uncached score, and only root needs normalizing.
-  return `${normalizedRoot(root)}${sep}${h.slice(0, 2)}${sep}${h.slice(2, 4)}${sep}${h}${ADAPTER_FILE_SUFFIX}`;
+  return adapterPathUnder(rootPrefix(root), user);
 }
 
-let lastRoot = "";
-let lastNormalized = "";
+/** root, normalized, with the separator after it: what adapterPathUnder takes. */
+export function rootPrefix(root: string): string {
+  const joined = join(root, ".");
+  return joined.endsWith(sep) ? joined : joined + sep;
+}
 
-function normalizedRoot(root: string): string {
-  if (root !== lastRoot) {
-    const joined = join(root, ".");
-    lastNormalized = joined.endsWith(sep) ? joined.slice(0, -1) : joined;
-    lastRoot = root;
-  }
-  return lastNormalized;
+/**
+ * adapterPath with the root's prefix computed once (rootPrefix): plain concatenation, because
+ * this runs on every uncached score and join() would normalize the whole path each time.
+ */
+export function adapterPathUnder(prefix: string, user: string): string {
+  const h = userHash(user);
+  return `${prefix}${h.slice(0, 2)}${sep}${h.slice(2, 4)}${sep}${h}${ADAPTER_FILE_SUFFIX}`;
 }
 
 const SHARD = /^[0-9a-f]{2}$/;

@@ -171,6 +171,20 @@ export interface TensorEntry {
   end: number;
 }
 
+/**
+ * Where the header that the first 8 bytes declare ends (8 + its length), or undefined while
+ * fewer than 8 bytes are there or the length passes maxHeaderBytes: readers of a file's first
+ * bytes use it to know how many to read before readSafetensorsHeader.
+ */
+export function declaredHeaderEnd(prefix: Uint8Array, maxHeaderBytes: number): number | undefined {
+  if (prefix.length < HEADER_LENGTH_BYTES) return undefined;
+  const length = new DataView(prefix.buffer, prefix.byteOffset, HEADER_LENGTH_BYTES).getBigUint64(
+    0,
+    true,
+  );
+  return length > BigInt(maxHeaderBytes) ? undefined : HEADER_LENGTH_BYTES + Number(length);
+}
+
 function parseHeaderLength(bytes: Uint8Array, fileBytes: number, maxHeaderBytes: number): number {
   if (fileBytes < HEADER_LENGTH_BYTES || bytes.length < HEADER_LENGTH_BYTES) {
     throw new SafetensorsError(

@@ -137,21 +137,24 @@ describe("AdapterCache", () => {
     expect((await cache.get("alice"))!.version).toBe(1);
   });
 
-  it("does not remember a load that an update overtook", async () => {
-    const { files, spy, cache } = await setup();
-    await files.update("alice", () => draftFor(1));
-    const hold = deferred();
-    const read = deferred();
-    spy.holdGets = hold.promise;
-    spy.onRead = read.resolve;
-    const stale = cache.get("alice");
-    await read.promise;
-    spy.holdGets = undefined;
-    await cache.update("alice", nextVersionDraft);
-    hold.resolve();
-    expect((await stale)!.version).toBe(1);
-    expect((await cache.get("alice"))!.version).toBe(2);
-  });
+  for (const read of ["get", "weights"] as const) {
+    it(`does not remember a ${read}() load that an update overtook`, async () => {
+      const { files, spy, cache } = await setup();
+      await files.update("alice", () => draftFor(1));
+      const hold = deferred();
+      const done = deferred();
+      spy.holdGets = hold.promise;
+      spy.onRead = done.resolve;
+      const stale = cache[read]("alice");
+      await done.promise;
+      spy.holdGets = undefined;
+      await cache.update("alice", nextVersionDraft);
+      hold.resolve();
+      expect((await stale)!.version).toBe(1);
+      expect((await cache[read]("alice"))!.version).toBe(2);
+      expect((await cache.get("alice"))!.posterior).toBeDefined();
+    });
+  }
 
   it("drops entries the store reports as changed elsewhere, and stops listening on close", async () => {
     const { files, spy, cache } = await setup();
@@ -310,23 +313,6 @@ describe("AdapterCache", () => {
       expect(weights?.version).toBe(1);
       expect(await cache.get("alice")).toBe(weights);
       expect(store.getsOf("alice")).toBe(1);
-    });
-
-    it("does not remember a read that an update overtook", async () => {
-      const { files, spy, cache } = await setup();
-      await files.update("alice", () => draftFor(1));
-      const hold = deferred();
-      const read = deferred();
-      spy.holdGets = hold.promise;
-      spy.onRead = read.resolve;
-      const stale = cache.weights("alice");
-      await read.promise;
-      spy.holdGets = undefined;
-      await cache.update("alice", nextVersionDraft);
-      hold.resolve();
-      expect((await stale)!.version).toBe(1);
-      expect((await cache.weights("alice"))!.version).toBe(2);
-      expect((await cache.get("alice"))!.posterior).toBeDefined();
     });
 
     it("drops the weights at once on delete and on an invalidation from the store", async () => {
