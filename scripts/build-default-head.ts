@@ -27,9 +27,11 @@ export const DEFAULT_HEAD_SYNTH = {
   newUserPairs: 96,
   rank: 2,
   seed: 1,
+  disagreement: 3,
 } as const;
+/** Rank and λ_user as chosen on an independent synth (seed 2): docs/training.md. */
 export const DEFAULT_HEAD_FIT = {
-  rank: 8,
+  rank: 2,
   init: "global",
   share: "B",
   l2: DEFAULT_CLI_L2,
@@ -37,9 +39,8 @@ export const DEFAULT_HEAD_FIT = {
   seed: 0,
 } as const;
 /**
- * Taste users added to the synth users: the untrained backbone's Φ hardly carries the synth users'
- * differences (docs/training.md), so without them every W of the synth users is ≈ 0 and the head's
- * population prior says nothing; these users give B directions a served user can move along.
+ * Taste users added to the synth users: two groups with opposite, strong tastes (the README's
+ * demo users are onboarded along the same axis), so that B and the population prior cover it.
  */
 export const TASTE_USERS_PER_SIDE = 8;
 export const TASTE_PAIRS_PER_USER = 16;

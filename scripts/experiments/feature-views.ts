@@ -1,10 +1,12 @@
 /**
  * Which feature views let the learners use what users disagree about? Runs `sharelora eval`'s
- * learners on the default backbone's Φ, on byte-count views of the response computed here, and on
- * both side by side, for one synth directory (train.jsonl, test.jsonl, newusers.jsonl, bayes.json).
+ * learners on the default backbone's Φ (the encoder's pooled views and the surface statistics),
+ * on byte-count views of the response computed here, on both, and on the surface statistics
+ * alone, side by side, for one synth directory (train.jsonl, test.jsonl, newusers.jsonl,
+ * bayes.json).
  *
  *   node --import tsx scripts/experiments/feature-views.ts /tmp/s [--quick] [--only NAME]
- *     [--rank k] [--l2 x] [--l2-user x]
+ *     [--rank k] [--l2 x] [--l2-user x] [--seen-only]
  *
  * The byte views are those of `buildDefaultBackbone({ byteCounts: true })` for the response:
  * log(1 + count) of each byte value, and of each line-initial byte (lists, headings and code
@@ -13,6 +15,7 @@
 import { join } from "node:path";
 import { datasetFeatures } from "../../src/commands/features.js";
 import { DEFAULT_MODEL_DIR } from "../../src/config.js";
+import { SURFACE_ROWS, surfaceCounts } from "../../src/model/onnx/surface-ops.js";
 import { evaluate, type FeatureSet, readBayesBeside } from "../../src/training/eval/index.js";
 import type { FeatureRows } from "../../src/training/user-pairs.js";
 
@@ -33,6 +36,8 @@ function byteView(text: string): Float32Array {
   for (let i = 0; i < counts.length; i++) counts[i] = Math.log1p(counts[i]!);
   return counts;
 }
+
+const surfaceView = (text: string) => Float32Array.from(surfaceCounts(text));
 
 type Combine = (phi: Float32Array, response: string) => Float32Array;
 
@@ -72,7 +77,10 @@ const learner = {
   l2: Number(flag("--l2", "0.1")),
   l2User: Number(flag("--l2-user", "10")),
 };
-const files = ["train.jsonl", "test.jsonl", "newusers.jsonl"].map((f) => join(dir, f));
+const seenOnly = process.argv.includes("--seen-only");
+const files = ["train.jsonl", "test.jsonl", ...(seenOnly ? [] : ["newusers.jsonl"])].map((f) =>
+  join(dir, f),
+);
 const features = await datasetFeatures({
   model: DEFAULT_MODEL_DIR,
   files,
@@ -102,6 +110,10 @@ const variants: [string, FeatureSet][] = [
   [`backbone Φ (d = ${d}, m = ${m})`, base],
   [`byte views only (d = ${extra}, m = 1)`, mapSet(base, extra, 1, (_, text) => byteView(text))],
   [`backbone Φ + byte views (d = ${d + extra}, m = ${m})`, mapSet(base, d + extra, m, both)],
+  [
+    `surface statistics only (d = ${SURFACE_ROWS}, m = 1)`,
+    mapSet(base, SURFACE_ROWS, 1, (_, text) => surfaceView(text)),
+  ],
 ];
 const bayes = await readBayesBeside(join(dir, "test.jsonl"));
 const pct = (x: number | null | undefined) => (x == null ? "–" : `${(100 * x).toFixed(1)}%`);

@@ -14,6 +14,7 @@ export const DEFAULT_BACKBONE_OPTIONS = Object.freeze({
   maxLength: 512,
   views: "prompt_response",
   byteCounts: false,
+  surface: true,
 } as const satisfies Required<DefaultBackboneOptions>);
 
 export const BACKBONE_FILE_NAME = "backbone.onnx";

@@ -2,6 +2,7 @@ import { BYTE_COUNT_ROWS, byteCounts } from "./onnx/byte-count-ops.js";
 import { encodeModel } from "./onnx/encode-model.js";
 import { GraphBuilder } from "./onnx/graph-builder.js";
 import { maskAsFloat, maskedMaxPool, weightedMeanPool } from "./onnx/pooling-ops.js";
+import { SURFACE_ROWS, surfaceStatistics } from "./onnx/surface-ops.js";
 import { dataTypeOf } from "./onnx/tensor-proto.js";
 import { type EncoderBlockWeights, encoderBlock, layerNorm } from "./onnx/transformer-ops.js";
 import { int } from "./onnx/types.js";
@@ -21,6 +22,12 @@ export interface DefaultBackboneOptions {
    * Not with mean_max, whose second column is not a view of its own.
    */
   byteCounts?: boolean;
+  /**
+   * Append surface statistics per view (SURFACE_ROWS more rows of Φ, after any byte counts):
+   * log-counts of byte classes, overall and at line starts, of word starts, digit runs and
+   * capital pairs. Not with mean_max.
+   */
+  surface?: boolean;
 }
 
 export const BYTE_VOCAB = { size: 260, pad: 256, bos: 257, sep: 258, eos: 259 } as const;
@@ -51,9 +58,12 @@ function resolve(options: DefaultBackboneOptions): Required<DefaultBackboneOptio
     maxLength: positiveInteger("maxLength", options.maxLength ?? 512),
     views: options.views ?? "prompt_response",
     byteCounts: options.byteCounts ?? false,
+    surface: options.surface ?? false,
   };
-  if (resolved.byteCounts && resolved.views === "mean_max") {
-    throw new TypeError("byteCounts: expected views prompt_response or mean, not mean_max");
+  for (const view of ["byteCounts", "surface"] as const) {
+    if (resolved[view] && resolved.views === "mean_max") {
+      throw new TypeError(`${view}: expected views prompt_response or mean, not mean_max`);
+    }
   }
   if (resolved.d % resolved.heads !== 0) {
     throw new TypeError(`d: expected a multiple of heads (${resolved.heads}), got ${resolved.d}`);
@@ -139,10 +149,10 @@ function pool(
   return g.op("Concat", [mean, max], { axis: int(2) });
 }
 
-/** Rows of Φ: the hidden width, plus the byte counts when asked for. */
+/** Rows of Φ: the hidden width, plus the byte counts and surface statistics when asked for. */
 export function featureRows(options: DefaultBackboneOptions = {}): number {
   const o = resolve(options);
-  return o.d + (o.byteCounts ? BYTE_COUNT_ROWS : 0);
+  return o.d + (o.byteCounts ? BYTE_COUNT_ROWS : 0) + (o.surface ? SURFACE_ROWS : 0);
 }
 
 /**
@@ -179,14 +189,14 @@ export function buildDefaultBackbone(options: DefaultBackboneOptions = {}): Uint
   }
   const hidden = layerNorm(g, x, norm);
   let features = pool(g, hidden, inputIds, maskFloat, o.views);
-  if (o.byteCounts) {
-    const counts = byteCounts(
-      g,
-      inputIds,
-      viewWeights(g, inputIds, maskFloat, o.views),
-      BYTE_VOCAB.size,
-    );
-    features = g.op("Concat", [features, counts], { axis: int(1) });
+  const countViews = [
+    ...(o.byteCounts ? [byteCounts] : []),
+    ...(o.surface ? [surfaceStatistics] : []),
+  ];
+  if (countViews.length > 0) {
+    const weights = viewWeights(g, inputIds, maskFloat, o.views);
+    const counts = countViews.map((view) => view(g, inputIds, weights, BYTE_VOCAB.size));
+    features = g.op("Concat", [features, ...counts], { axis: int(1) });
   }
   g.output(features, "features", "float32", ["batch", featureRows(o), VIEW_COUNT[o.views]]);
   return encodeModel(g, {
@@ -196,6 +206,12 @@ export function buildDefaultBackbone(options: DefaultBackboneOptions = {}): Uint
       views: o.views,
       max_length: String(o.maxLength),
       ...(o.byteCounts ? { byte_counts: "log1p bytes, log1p line-initial bytes" } : {}),
+      ...(o.surface
+        ? {
+            surface:
+              "log1p byte classes, line-initial classes, word starts, digit runs, capital pairs",
+          }
+        : {}),
     },
   });
 }

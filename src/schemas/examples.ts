@@ -8,7 +8,7 @@ export interface RouteExamples {
   responses?: Record<number, unknown>;
 }
 
-const MODEL = "sharelora-default-bytes-v1";
+const MODEL = "sharelora-default-bytes-v2";
 const PROMPT = "Write a haiku about rain";
 const GOOD = "Soft rain on the roof\nwhispers to the sleeping town\npuddles hold the sky";
 const BAD = "RAIN!!! 123";
@@ -46,14 +46,14 @@ export const ROUTE_EXAMPLES: Readonly<Record<string, RouteExamples>> = {
         version: "0.1.0",
         model: {
           id: MODEL,
-          d: 256,
+          d: 341,
           m: 2,
           max_length: 512,
           tokenizer: "bytes",
           pooling: "none",
           backbone_sha256: "9b1f6c0e4f3a2d8b7c6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c",
         },
-        head: { hash: "sha256:3e7c1a9b5d2f4e60", k: 8, has_population_prior: false },
+        head: { hash: "sha256:3e7c1a9b5d2f4e60", k: 2, has_population_prior: false },
         provider: "cpu",
         limits: {
           max_items: 256,

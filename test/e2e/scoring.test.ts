@@ -18,7 +18,7 @@ describe("scoring over HTTP with the default model", () => {
     const info = await t.get("/v1/info");
     expect(info.status).toBe(200);
     expect(info.body.provider).toBe("cpu");
-    expect(info.body.model.d).toBe(256);
+    expect(info.body.model.d).toBe(341);
     expect(info.body.model.m).toBe(2);
     expect(info.body.head.hash).toMatch(/^[0-9a-f]+$/);
   });

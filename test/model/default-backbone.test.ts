@@ -16,12 +16,13 @@ import {
   type DefaultBackboneOptions,
   featureRows,
 } from "../../src/model/default-backbone.js";
+import { SURFACE_ROWS, surfaceCounts } from "../../src/model/onnx/surface-ops.js";
 
 const { onnx } = onnxProto;
 const { bos, sep, eos, pad } = BYTE_VOCAB;
 
 /** Pinned so that a platform or Node version producing other weights fails loudly. */
-const DEFAULT_BACKBONE_SHA256 = "de4ffae8c3b938444098e6b4ad5303eca37ae524ccc73ef5760339e6304c8c32";
+const DEFAULT_BACKBONE_SHA256 = "53ff34eb83d33dfef374ab36c3a77c12d9b84f913926cca65f8bccd2571ac225";
 
 function encode(prompt: string, response: string): number[] {
   return [bos, ...Buffer.from(prompt), sep, ...Buffer.from(response), eos];
@@ -92,11 +93,11 @@ describe("buildDefaultBackbone", () => {
     expect(sha256Hex(otherSeed)).not.toBe(sha256Hex(bytes));
   });
 
-  it("takes input_ids and attention_mask and gives finite features [batch, 256, 2]", async () => {
+  it("takes input_ids and attention_mask and gives finite features [batch, 256 + surface rows, 2]", async () => {
     expect(session.inputNames).toEqual(["input_ids", "attention_mask"]);
     expect(session.outputNames).toEqual(["features"]);
     const features = await run(session, [encode("Hi", "Hello there"), encode("a", "")]);
-    expect(features.dims).toEqual([2, 256, 2]);
+    expect(features.dims).toEqual([2, 256 + SURFACE_ROWS, 2]);
     expect(features.data.every(Number.isFinite)).toBe(true);
     const scale = Math.sqrt(
       features.data.reduce((sum, v) => sum + v * v, 0) / features.data.length,
@@ -277,7 +278,14 @@ describe("buildDefaultBackbone against a float64 reference", () => {
 });
 
 describe("buildDefaultBackbone with byte counts", () => {
-  const options = { ...DEFAULT_BACKBONE_OPTIONS, d: 16, layers: 1, heads: 2, byteCounts: true };
+  const options = {
+    ...DEFAULT_BACKBONE_OPTIONS,
+    d: 16,
+    layers: 1,
+    heads: 2,
+    byteCounts: true,
+    surface: false,
+  };
 
   /** log1p counts of each byte, then of each byte at a line start (after '\n' or the segment start). */
   function reference(text: string): Float64Array {
@@ -319,5 +327,54 @@ describe("buildDefaultBackbone with byte counts", () => {
 
   it("refuses mean_max, whose second column is not a view", () => {
     expect(() => buildDefaultBackbone({ ...options, views: "mean_max" })).toThrow(/byteCounts/);
+  });
+});
+
+describe("buildDefaultBackbone with surface statistics", () => {
+  const options = { ...DEFAULT_BACKBONE_OPTIONS, d: 16, layers: 1, heads: 2, surface: true };
+
+  it("counts byte classes, line starts, word starts, digit runs and capital pairs", () => {
+    // Rows: 9 classes then 32 punctuation marks, the same at line starts, then three transitions.
+    const counts = surfaceCounts("Hi THERE 42!\n- x 7").map((x) => Math.round(Math.expm1(x)));
+    const classes = 9 + 32;
+    const [any, nonSpace, space, newline, capital, lower, digit] = counts;
+    expect([any, nonSpace, space, newline, capital, lower, digit]).toEqual([18, 13, 5, 1, 6, 2, 3]);
+    expect(counts[9]).toBe(1); // '!'
+    expect(counts[9 + 12]).toBe(1); // '-'
+    expect(counts[classes + 0]).toBe(2); // 'H' and '-' start lines
+    expect(counts[classes + 4]).toBe(1);
+    expect(counts[classes + 9 + 12]).toBe(1);
+    expect(counts.slice(2 * classes)).toEqual(Float64Array.of(6, 2, 4)); // words, numbers, capital pairs
+    expect(counts.length).toBe(SURFACE_ROWS);
+  });
+
+  it("appends each view's surface statistics, unchanged by padding on either side", async () => {
+    const session = await ort.InferenceSession.create(buildDefaultBackbone(options));
+    expect(featureRows(options)).toBe(16 + SURFACE_ROWS);
+    const prompt = "Tell me:\nwhat is 2+2?";
+    const response = "- four 🎲\n- 4!\n\n```\ncode\n```\n# Done, SHOUTED 123";
+    const short = encode("Hi", "Hello");
+    for (const side of ["right", "left"] as const) {
+      const features = await run(session, [encode(prompt, response), short], side);
+      expect(features.dims).toEqual([2, 16 + SURFACE_ROWS, 2]);
+      const first = row(features, 0);
+      const tail = (j: number) => view(first, 2, j).slice(16);
+      expect(maxAbsDiff(tail(0), surfaceCounts(prompt))).toBeLessThan(1e-6);
+      expect(maxAbsDiff(tail(1), surfaceCounts(response))).toBeLessThan(1e-6);
+      expect(
+        maxAbsDiff(view(row(features, 1), 2, 1).slice(16), surfaceCounts("Hello")),
+      ).toBeLessThan(1e-6);
+    }
+  });
+
+  it("follows the byte counts when both are asked for, and refuses mean_max", async () => {
+    const both = { ...options, byteCounts: true };
+    const session = await ort.InferenceSession.create(buildDefaultBackbone(both));
+    expect(featureRows(both)).toBe(16 + 512 + SURFACE_ROWS);
+    const features = await run(session, [encode("Q", "A 1")]);
+    expect(
+      maxAbsDiff(view(row(features, 0), 2, 1).slice(16 + 512), surfaceCounts("A 1")),
+    ).toBeLessThan(1e-6);
+    expect(() => buildDefaultBackbone({ ...options, views: "mean_max" })).toThrow(/surface/);
   });
 });

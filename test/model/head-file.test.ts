@@ -273,10 +273,10 @@ describe("the committed default head", () => {
     const committed = await readHead(DEFAULT_HEAD_DIR);
     expect(computeHeadHash(committed)).toBe(committed.hash);
     expect([committed.d, committed.m, committed.k, committed.modelId]).toEqual([
-      256,
+      341,
       2,
-      8,
-      "sharelora-default-bytes-v1",
+      2,
+      "sharelora-default-bytes-v2",
     ]);
     expect(committed.prior?.mean.length).toBe(committed.k * committed.m);
     const report = JSON.parse(await readFile(join(DEFAULT_HEAD_DIR, "report.json"), "utf8"));

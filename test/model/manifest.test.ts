@@ -69,11 +69,11 @@ describe("parseManifest", () => {
     const path = join(DEFAULT_MODEL_DIR, "manifest.json");
     const manifest = parseManifest(JSON.parse(await readFile(path, "utf8")), path);
     const expected: Manifest = {
-      id: "sharelora-default-bytes-v1",
+      id: "sharelora-default-bytes-v2",
       tokenizer: { type: "bytes", pad_id: 256, bos_id: 257, sep_id: 258, eos_id: 259 },
       max_length: 512,
       pooling: "none",
-      d: 256,
+      d: 341,
       m: 2,
       backbone: { file: "backbone.onnx", output: "features" },
       head: "head",
