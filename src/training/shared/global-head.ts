@@ -4,6 +4,7 @@
  * problem on one user's pairs.
  */
 import { type DeltaStack, stackPairs } from "./delta-stack.js";
+import { GramPreconditioner, gramPreconditionerPays } from "./gram-preconditioner.js";
 import { DEFAULT_NEWTON_CG, type NewtonCgSettings, NewtonCgSolver } from "./newton-cg.js";
 import { assertPairBlock, assertShape } from "./pair-blocks.js";
 import type { PairBlock, SharedData } from "./pair-data.js";
@@ -70,8 +71,16 @@ export function fitGlobalHead(
   const q = stack.d * stack.m;
   const operator = new PairOperator(stack, [new IdentityMap(stack.d, stack.m)]);
   const theta0 = start === undefined ? new Float64Array(q) : Float64Array.from(start);
+  const penalty = blockPenalty([[q, l2]]);
   const outcome = new NewtonCgSolver().solve(
-    { operator, offset: null, penalty: blockPenalty([[q, l2]]) },
+    {
+      operator,
+      offset: null,
+      penalty,
+      ...(gramPreconditionerPays(stack)
+        ? { preconditioner: new GramPreconditioner(stack, penalty) }
+        : {}),
+    },
     theta0,
     settings,
   );

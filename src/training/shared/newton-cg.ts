@@ -1,5 +1,6 @@
 /**
- * Truncated Newton (Newton–CG) with a Jacobi-preconditioned conjugate-gradient inner solve and an
+ * Truncated Newton (Newton–CG) with a preconditioned (Jacobi unless the problem brings its own)
+ * conjugate-gradient inner solve and an
  * Armijo line search, for ridge-penalized Bradley–Terry logistic regression
  *
  *   f(w) = Σ_j log σ(o_j + x_j·w) − ½ Σ_i λ_i w_i²   (λ_i > 0)
@@ -10,12 +11,19 @@
  */
 import type { LinearOperator } from "./linear-operator.js";
 
+/** M⁻¹·r for a symmetric positive-definite M close to the Hessian. */
+export interface Preconditioner {
+  apply(residual: Float64Array, out: Float64Array): void;
+}
+
 export interface RidgeLogisticProblem {
   operator: LinearOperator;
   /** o_j, or null for none. */
   offset: Float64Array | null;
   /** λ_i > 0 per unknown. */
   penalty: Float64Array;
+  /** Replaces the Jacobi (diagonal) preconditioner when given. */
+  preconditioner?: Preconditioner;
 }
 
 export interface NewtonCgSettings {
@@ -223,15 +231,21 @@ export class NewtonCgSolver {
     const curvature = this.#curvature;
     const scratch = this.#scratchN;
 
-    operator.squaredTranspose(curvature, diagonal);
-    for (let i = 0; i < p; i++) diagonal[i] += penalty[i];
+    const custom = problem.preconditioner;
+    if (custom === undefined) {
+      operator.squaredTranspose(curvature, diagonal);
+      for (let i = 0; i < p; i++) diagonal[i] += penalty[i];
+    }
+    const precondition = () => {
+      if (custom !== undefined) custom.apply(residual, preconditioned);
+      else for (let i = 0; i < p; i++) preconditioned[i] = residual[i] / diagonal[i];
+      let product = 0;
+      for (let i = 0; i < p; i++) product += residual[i] * preconditioned[i];
+      return product;
+    };
     step.fill(0);
     residual.set(gradient);
-    let rho = 0;
-    for (let i = 0; i < p; i++) {
-      preconditioned[i] = residual[i] / diagonal[i];
-      rho += residual[i] * preconditioned[i];
-    }
+    let rho = precondition();
     direction.set(preconditioned);
     let iterations = 0;
     while (iterations < maxIterations) {
@@ -253,11 +267,7 @@ export class NewtonCgSolver {
         residualSquared += residual[i] * residual[i];
       }
       if (Math.sqrt(residualSquared) <= target) break;
-      let rhoNext = 0;
-      for (let i = 0; i < p; i++) {
-        preconditioned[i] = residual[i] / diagonal[i];
-        rhoNext += residual[i] * preconditioned[i];
-      }
+      const rhoNext = precondition();
       const beta = rhoNext / rho;
       rho = rhoNext;
       for (let i = 0; i < p; i++) direction[i] = preconditioned[i] + beta * direction[i];
