@@ -4,6 +4,10 @@ import { fitLogistic } from "../../src/training/logistic-fit.js";
 import { stackPairs } from "../../src/training/shared/delta-stack.js";
 import { balanceFactors, principalFactors } from "../../src/training/shared/factor-balance.js";
 import {
+  GramPreconditioner,
+  gramPreconditionerPays,
+} from "../../src/training/shared/gram-preconditioner.js";
+import {
   accuracy,
   buildSharedData,
   concatPairs,
@@ -18,10 +22,6 @@ import {
   trainLocal,
   trainShared,
 } from "../../src/training/shared/index.js";
-import {
-  GramPreconditioner,
-  gramPreconditionerPays,
-} from "../../src/training/shared/gram-preconditioner.js";
 import { NewtonCgSolver } from "../../src/training/shared/newton-cg.js";
 import { PairOperator } from "../../src/training/shared/pair-operator.js";
 import { symmetricEigen } from "../../src/training/shared/symmetric-eigen.js";
