@@ -1,7 +1,7 @@
 /**
- * Truncated Newton (Newton–CG) with a preconditioned (Jacobi unless the problem brings its own)
- * conjugate-gradient inner solve and an
- * Armijo line search, for ridge-penalized Bradley–Terry logistic regression
+ * Truncated Newton (Newton–CG) with a preconditioned conjugate-gradient inner solve (Jacobi unless
+ * the problem brings its own preconditioner) and an Armijo line search, for ridge-penalized
+ * Bradley–Terry logistic regression
  *
  *   f(w) = Σ_j log σ(o_j + x_j·w) − ½ Σ_i λ_i w_i²   (λ_i > 0)
  *
