@@ -1,9 +1,8 @@
-import type { FileHandle } from "node:fs/promises";
-import { open } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import {
   errorCode,
   makeDirectoryDurably,
+  openIfExists,
   removeFileDurably,
   writeFileDurably,
 } from "./durable-fs.js";
@@ -243,13 +242,8 @@ async function readBounded(
   path: string,
   maxBytes: number,
 ): Promise<Uint8Array | undefined | typeof TOO_LARGE> {
-  let handle: FileHandle;
-  try {
-    handle = await open(path, "r");
-  } catch (error) {
-    if (errorCode(error) === "ENOENT") return undefined;
-    throw error;
-  }
+  const handle = await openIfExists(path);
+  if (handle === undefined) return undefined;
   try {
     const { size } = await handle.stat();
     if (size > maxBytes) return TOO_LARGE;

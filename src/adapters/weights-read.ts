@@ -1,6 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { open } from "node:fs/promises";
-import { errorCode } from "./durable-fs.js";
+import { closeSync, fstatSync, readSync } from "node:fs";
+import { openIfExists, openSyncIfExists } from "./durable-fs.js";
 import type { DecodedWeights } from "./format.js";
 import type { AdapterWeights } from "./types.js";
 
@@ -19,13 +18,8 @@ export function readWeightsSync(
   decode: WeightsDecoder,
   scratch: Uint8Array,
 ): AdapterWeights | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, "r");
-  } catch (error) {
-    if (errorCode(error) === "ENOENT") return undefined;
-    throw error;
-  }
+  const fd = openSyncIfExists(path);
+  if (fd === undefined) return undefined;
   try {
     // A regular file reads short only at its end: a file smaller than scratch needs no fstat.
     let prefix = scratch.subarray(0, readSync(fd, scratch, 0, scratch.length, 0));
@@ -47,13 +41,8 @@ export async function readWeights(
   decode: WeightsDecoder,
   firstBytes: number,
 ): Promise<AdapterWeights | undefined> {
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(path, "r");
-  } catch (error) {
-    if (errorCode(error) === "ENOENT") return undefined;
-    throw error;
-  }
+  const handle = await openIfExists(path);
+  if (handle === undefined) return undefined;
   try {
     const fileBytes = (await handle.stat()).size;
     let length = Math.min(firstBytes, fileBytes);

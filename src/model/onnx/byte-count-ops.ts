@@ -1,4 +1,5 @@
 import type { GraphBuilder } from "./graph-builder.js";
+import { previousTokens } from "./shift-ops.js";
 import { dataTypeOf } from "./tensor-proto.js";
 import { int, ints } from "./types.js";
 
@@ -26,17 +27,7 @@ export function byteCounts(
     { axis: int(0) },
   );
   // The token before each position; the first position's is a special token (bos).
-  const padded = g.op("Pad", [
-    inputIds,
-    g.int64Init("pads", [0, 1, 0, 0]),
-    g.int64Scalar(BYTE_VALUES),
-  ]);
-  const previous = g.op("Slice", [
-    padded,
-    g.int64Init("starts", [0]),
-    g.int64Init("ends", [-1]),
-    g.int64Init("axes", [1]),
-  ]);
+  const previous = previousTokens(g, inputIds, BYTE_VALUES);
   const afterBreak = g.op("Or", [
     g.op("Equal", [previous, g.int64Scalar(NEWLINE)]),
     g.op("GreaterOrEqual", [previous, g.int64Scalar(BYTE_VALUES)]),

@@ -1,7 +1,8 @@
+import { BYTE_VALUES } from "./byte-count-ops.js";
 import type { GraphBuilder } from "./graph-builder.js";
+import { previousTokens } from "./shift-ops.js";
 import { int, ints } from "./types.js";
 
-const BYTE_VALUES = 256;
 export const PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
 
 const isSpace = (b: number) => b === 32 || (b >= 9 && b <= 13);
@@ -108,17 +109,8 @@ export function surfaceStatistics(
     [g.floatInit("surface_classes", table(vocabSize, CLASS_TESTS), [vocabSize, CLASSES]), inputIds],
     { axis: int(0) },
   );
-  const padded = g.op("Pad", [
-    inputIds,
-    g.int64Init("pads", [0, 1, 0, 0]),
-    g.int64Scalar(BYTE_VALUES),
-  ]);
-  const previous = g.op("Slice", [
-    padded,
-    g.int64Init("starts", [0]),
-    g.int64Init("ends", [-1]),
-    g.int64Init("axes", [1]),
-  ]);
+  // The first position's previous token is a special one (a break).
+  const previous = previousTokens(g, inputIds, BYTE_VALUES);
   const gates = g.op(
     "Gather",
     [g.floatInit("surface_gates", gateTable(vocabSize), [vocabSize, GATE_TESTS.length]), previous],
