@@ -60,6 +60,21 @@ function randomBlock(random: SeededRandom, count: number, d: number, m: number):
   return { d, m, count, deltas: gaussian(random, count * d * m) };
 }
 
+/**
+ * Flips each row Δ_j (length truth.length) unless a draw from the planted model σ(truth·Δ_j)
+ * says it is preferred, so that the problem is not separable by construction.
+ */
+function orientByPlantedModel(random: SeededRandom, deltas: Float64Array, truth: Float64Array) {
+  const p = truth.length;
+  for (let j = 0; j < deltas.length / p; j++) {
+    let z = 0;
+    for (let i = 0; i < p; i++) z += truth[i]! * deltas[j * p + i]!;
+    if (random.nextUnit() >= 1 / (1 + Math.exp(-z))) {
+      for (let i = 0; i < p; i++) deltas[j * p + i]! *= -1;
+    }
+  }
+}
+
 // ---------- Naive float64 references ----------
 
 /** Row-major product of an r×n and an n×c matrix. */
@@ -315,14 +330,7 @@ describe("NewtonCgSolver", () => {
     const p = d * m;
     const block = randomBlock(random, 80, d, m);
     const truth = gaussian(random, p, 0.5);
-    // Orient pairs by a planted model so the problem is not separable by construction.
-    for (let j = 0; j < block.count; j++) {
-      let z = 0;
-      for (let i = 0; i < p; i++) z += truth[i] * block.deltas[j * p + i];
-      if (random.nextUnit() >= 1 / (1 + Math.exp(-z))) {
-        for (let i = 0; i < p; i++) block.deltas[j * p + i] *= -1;
-      }
-    }
+    orientByPlantedModel(random, block.deltas, truth);
     const offset = gaussian(random, block.count, 0.3);
     const lambda = 2.5;
     const operator = new PairOperator(stackPairs([block], d, m), [new IdentityMap(d, m)]);
@@ -358,14 +366,7 @@ describe("GramPreconditioner", () => {
         for (let f = 0; f < 3; f++) deltas[j * d + i] += factors[j * 3 + f] * loadings[f * d + i];
       }
     }
-    const truth = gaussian(random, d, 0.3);
-    for (let j = 0; j < n; j++) {
-      let z = 0;
-      for (let i = 0; i < d; i++) z += truth[i] * deltas[j * d + i];
-      if (random.nextUnit() >= 1 / (1 + Math.exp(-z))) {
-        for (let i = 0; i < d; i++) deltas[j * d + i] *= -1;
-      }
-    }
+    orientByPlantedModel(random, deltas, gaussian(random, d, 0.3));
     const stack = stackPairs([{ d, m, count: n, deltas }], d, m);
     expect(gramPreconditionerPays(stack)).toBe(true);
     const penalty = new Float64Array(d).fill(0.01);
