@@ -131,11 +131,11 @@ export const SETTINGS = {
     help: "Memory for cached user adapters",
     arg: "bytes",
   },
-  syncAdapterReads: {
-    schema: bool,
-    default: true,
-    help: "Read adapters for scoring with synchronous preads (fast on local disks); false uses the thread pool, for network file systems",
-    arg: "bool",
+  adapterReads: {
+    schema: z.enum(["worker", "sync", "threadpool"]),
+    default: "worker",
+    help: "How scoring reads uncached adapters from a directory: batched on a reader thread (worker), with synchronous preads on the event loop (sync), or through libuv's thread pool (threadpool)",
+    arg: "mode",
   },
   negativeCacheMs: {
     schema: int(0),

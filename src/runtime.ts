@@ -102,7 +102,7 @@ export async function createRuntime(
   const store = await openAdapterStore(
     config.adapters,
     { k: head.k, m: head.m },
-    { syncWeightReads: config.syncAdapterReads },
+    { weightReads: config.adapterReads },
   );
   const adapters = new AdapterCache(store, {
     maxBytes: config.adapterCacheBytes,

@@ -18,6 +18,7 @@ import { nextAdapter } from "./next-adapter.js";
 import { adapterPathUnder, rootPrefix } from "./paths.js";
 import { scanStore } from "./scan.js";
 import { StoreCount } from "./store-count.js";
+import { ThreadedWeightsReader } from "./threaded-weights-reader.js";
 import type {
   Adapter,
   AdapterShape,
@@ -27,7 +28,12 @@ import type {
 } from "./types.js";
 import { assertUserId } from "./user-id.js";
 import { assertAdapterShape } from "./validate.js";
-import { readWeights, readWeightsSync, type WeightsDecoder } from "./weights-read.js";
+import {
+  readWeights,
+  readWeightsSync,
+  WEIGHTS_READ_BYTES,
+  type WeightsDecoder,
+} from "./weights-read.js";
 
 export interface FileAdapterStoreOptions {
   root: string;
@@ -38,15 +44,17 @@ export interface FileAdapterStoreOptions {
   /** Temp files older than this are removed at open even if their writer may live; default 60 s. */
   tempFileMaxAgeMs?: number;
   /**
-   * getWeights reads with synchronous preads (default): on a local disk's page cache these cost a
-   * fraction of three thread-pool round trips. false moves them to the thread pool, for file
-   * systems where a read may stall the process.
+   * How getWeights reads (scoring's path for uncached users):
+   * - "worker" (default): on a thread of the store's own, batched; the event loop sends one
+   *   message per batch, and a stalled disk stalls only that thread.
+   * - "sync": synchronous preads on the event loop: the least latency for a lone request.
+   * - "threadpool": libuv's thread pool, one round trip per syscall.
    */
-  syncWeightReads?: boolean;
+  weightReads?: WeightReads;
 }
 
-/** One pread of this many bytes reads the whole adapter file of a typical head (k·m ≤ 32). */
-export const WEIGHTS_READ_BYTES = 16 * 1024;
+export type WeightReads = "worker" | "sync" | "threadpool";
+export const WEIGHT_READS: readonly WeightReads[] = ["worker", "sync", "threadpool"];
 
 /**
  * One safetensors file per user under a sha256-sharded directory tree. Every write replaces the
@@ -58,9 +66,10 @@ export class FileAdapterStore implements AdapterStore {
   readonly root: string;
   readonly shape: AdapterShape;
   readonly maxFileBytes: number;
-  readonly syncWeightReads: boolean;
+  readonly weightReads: WeightReads;
   #prefix: string;
-  #scratch = new Uint8Array(WEIGHTS_READ_BYTES);
+  #scratch: Uint8Array | undefined;
+  #reader: ThreadedWeightsReader | undefined;
   #writes = new KeyedMutex();
   #count: StoreCount;
   #stopScan: AbortController;
@@ -72,14 +81,22 @@ export class FileAdapterStore implements AdapterStore {
     maxFileBytes: number,
     count: StoreCount,
     stopScan: AbortController,
-    syncWeightReads: boolean,
+    weightReads: WeightReads,
   ) {
     this.#stopScan = stopScan;
     this.root = root;
     this.#prefix = rootPrefix(root);
     this.shape = { k: shape.k, m: shape.m };
     this.maxFileBytes = maxFileBytes;
-    this.syncWeightReads = syncWeightReads;
+    this.weightReads = weightReads;
+    if (weightReads === "sync") this.#scratch = new Uint8Array(WEIGHTS_READ_BYTES);
+    if (weightReads === "worker") {
+      this.#reader = new ThreadedWeightsReader({
+        prefix: this.#prefix,
+        shape,
+        maxBytes: maxFileBytes,
+      });
+    }
     this.#count = count;
   }
 
@@ -103,8 +120,13 @@ export class FileAdapterStore implements AdapterStore {
       const scan = await scanStore(root, { tempFileMaxAgeMs, signal: stopScan.signal });
       return scan.adapterFiles;
     });
-    const syncReads = options.syncWeightReads ?? true;
-    return new FileAdapterStore(root, shape, maxFileBytes, count, stopScan, syncReads);
+    const weightReads = options.weightReads ?? "worker";
+    if (!WEIGHT_READS.includes(weightReads)) {
+      throw new TypeError(
+        `expected weightReads to be one of ${WEIGHT_READS.join(", ")}, got ${String(weightReads)}`,
+      );
+    }
+    return new FileAdapterStore(root, shape, maxFileBytes, count, stopScan, weightReads);
   }
 
   /** Settles once the start-up scan has counted the adapters and removed abandoned temp files. */
@@ -122,12 +144,13 @@ export class FileAdapterStore implements AdapterStore {
   async getWeights(user: string): Promise<AdapterWeights | undefined> {
     assertUserId(user);
     this.#assertOpen();
+    if (this.#reader !== undefined) return this.#reader.read(user);
     const options = { user, shape: this.shape, maxBytes: this.maxFileBytes };
     const decode: WeightsDecoder = (prefix, fileBytes) =>
       decodeAdapterWeights(prefix, fileBytes, options);
     const path = adapterPathUnder(this.#prefix, user);
     try {
-      return this.syncWeightReads
+      return this.#scratch !== undefined
         ? readWeightsSync(path, decode, this.#scratch)
         : await readWeights(path, decode, WEIGHTS_READ_BYTES);
     } catch (error) {
@@ -195,6 +218,7 @@ export class FileAdapterStore implements AdapterStore {
   async close(): Promise<void> {
     this.#closed = true;
     this.#stopScan.abort();
+    await this.#reader?.close();
     await this.#writes.idle();
     await this.#count.scanned;
   }

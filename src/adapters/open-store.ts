@@ -1,11 +1,11 @@
-import { FileAdapterStore } from "./file-store.js";
+import { FileAdapterStore, type WeightReads } from "./file-store.js";
 import type { AdapterShape, AdapterStore } from "./types.js";
 
 export interface OpenStoreOptions {
   /** Redis connection errors (one per failed reconnection attempt while Redis is away), for logs. */
   onConnectionError?: (error: Error) => void;
-  /** Directory stores: see FileAdapterStoreOptions.syncWeightReads. */
-  syncWeightReads?: boolean;
+  /** Directory stores: see FileAdapterStoreOptions.weightReads. */
+  weightReads?: WeightReads;
 }
 
 /** `--adapters` takes a directory, or a redis:// (rediss://) URL. */
@@ -24,10 +24,10 @@ export async function openAdapterStore(
       ...(onConnectionError && { onConnectionError }),
     });
   }
-  const { syncWeightReads } = options;
+  const { weightReads } = options;
   return FileAdapterStore.open({
     root: spec,
     shape,
-    ...(syncWeightReads !== undefined && { syncWeightReads }),
+    ...(weightReads !== undefined && { weightReads }),
   });
 }

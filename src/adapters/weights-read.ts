@@ -6,6 +6,9 @@ import type { AdapterWeights } from "./types.js";
 /** Decodes from the file's leading bytes, or asks for more of them. */
 export type WeightsDecoder = (prefix: Uint8Array, fileBytes: number) => DecodedWeights;
 
+/** One pread of this many bytes reads the whole adapter file of a typical head (k·m ≤ 32). */
+export const WEIGHTS_READ_BYTES = 16 * 1024;
+
 /** A header, then W, then nothing: a decoder asking a fourth time is broken. */
 const MAX_ROUNDS = 3;
 

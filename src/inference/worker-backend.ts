@@ -1,7 +1,5 @@
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { spawnModuleWorker } from "../threads/spawn-worker.js";
 import type { Backend, TextFeatures, TokenSeq } from "./backend.js";
 import type { OnnxBackendOptions } from "./onnx-backend.js";
 import type { SerializedError, WorkerReply } from "./worker-protocol.js";
@@ -19,17 +17,6 @@ interface Pending {
   resolve: (features: TextFeatures[]) => void;
   reject: (error: unknown) => void;
   size: number;
-}
-
-/** Sources run through tsx in development and tests; the build runs the compiled worker. */
-function spawnWorker(workerData: unknown): Worker {
-  if (!import.meta.url.endsWith(".ts"))
-    return new Worker(new URL("./backend-worker.js", import.meta.url), { workerData });
-  const tsxRoot = dirname(createRequire(import.meta.url).resolve("tsx/package.json"));
-  const tsx = pathToFileURL(join(tsxRoot, "dist/esm/api/index.mjs")).href;
-  const entry = new URL("./backend-worker.ts", import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData });
 }
 
 /**
@@ -62,7 +49,7 @@ export class WorkerBackend implements Backend {
 
   static async create(options: OnnxBackendOptions): Promise<WorkerBackend> {
     const { onFallback, onInference: _onInference, ...data } = options;
-    const worker = spawnWorker(data);
+    const worker = spawnModuleWorker(new URL("./backend-worker.js", import.meta.url), data);
     const provider = await new Promise<string>((resolve, reject) => {
       const onMessage = (reply: WorkerReply) => {
         if (reply.type === "log") onFallback?.(reply.message);

@@ -2,11 +2,12 @@ import { spawnSync } from "node:child_process";
 import { mkdir, readdir, readFile, stat, utimes, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { FileAdapterStore, WEIGHTS_READ_BYTES } from "../../src/adapters/file-store.js";
+import { FileAdapterStore, WEIGHT_READS } from "../../src/adapters/file-store.js";
 import { encodeAdapter } from "../../src/adapters/format.js";
 import { importAdapterFile } from "../../src/adapters/import.js";
 import { adapterPath, userHash } from "../../src/adapters/paths.js";
 import type { Adapter } from "../../src/adapters/types.js";
+import { WEIGHTS_READ_BYTES } from "../../src/adapters/weights-read.js";
 import { decodeSafetensors, encodeSafetensors } from "../../src/model/safetensors.js";
 import { draftFor, P, SHAPE, seedOf } from "./fixtures/adapter-data.js";
 import { useTempDirs } from "./fixtures/temp-dirs.js";
@@ -154,12 +155,14 @@ describe("FileAdapterStore", () => {
 
         const error = await rejection(store.get("mallory"));
         expect(error.code).toBe(code);
-        for (const syncWeightReads of [true, false]) {
-          const reader = await FileAdapterStore.open({ root, shape: SHAPE, syncWeightReads });
+        for (const weightReads of WEIGHT_READS) {
+          const reader = await FileAdapterStore.open({ root, shape: SHAPE, weightReads });
           const weightsError = await rejection(reader.getWeights("mallory"));
           expect(weightsError.code).toBe(code);
+          expect(weightsError.message).toContain("mallory");
           expect(weightsError.message).not.toContain(root);
           expect((await reader.getWeights("alice"))?.version).toBe(1);
+          await reader.close();
         }
         expect(error.message).toContain("mallory");
         expect(error.message).not.toContain("alice");
@@ -173,11 +176,11 @@ describe("FileAdapterStore", () => {
     }
   });
 
-  for (const syncWeightReads of [true, false]) {
-    it(`reads the weights alone (${syncWeightReads ? "synchronous" : "thread-pool"} reads)`, async () => {
+  for (const weightReads of WEIGHT_READS) {
+    it(`reads the weights alone (${weightReads} reads)`, async () => {
       const root = await tempDir();
-      const store = await FileAdapterStore.open({ root, shape: SHAPE, syncWeightReads });
-      expect(store.syncWeightReads).toBe(syncWeightReads);
+      const store = await FileAdapterStore.open({ root, shape: SHAPE, weightReads });
+      expect(store.weightReads).toBe(weightReads);
       // 600 pairs make a file larger than the first read, so the reader has to ask for more.
       for (const [user, pairs] of [
         ["small", 3],
@@ -197,20 +200,24 @@ describe("FileAdapterStore", () => {
       expect((await stat(adapterPath(root, "large"))).size).toBeGreaterThan(WEIGHTS_READ_BYTES);
       expect(await store.getWeights("nobody")).toBeUndefined();
       await expect(store.getWeights("../x")).rejects.toMatchObject({ code: "INVALID_USER_ID" });
+      await store.close();
+      await expect(store.getWeights("small")).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" });
+    });
+
+    it(`reports a path it cannot read as STORE_UNAVAILABLE, for that user only (${weightReads} reads)`, async () => {
+      const root = await tempDir();
+      const store = await FileAdapterStore.open({ root, shape: SHAPE, weightReads });
+      await store.update("alice", () => draftFor(1));
+      await mkdir(adapterPath(root, "bob"), { recursive: true });
+      const error = await rejection(store.getWeights("bob"));
+      expect(error).toMatchObject({ code: "STORE_UNAVAILABLE" });
+      expect(error.message).toContain("bob");
+      expect(error.message).not.toContain(root);
+      expect(((error as Error).cause as NodeJS.ErrnoException).code).toBe("EISDIR");
+      expect((await store.getWeights("alice"))?.version).toBe(1);
+      await store.close();
     });
   }
-
-  it("reports a path it cannot read as STORE_UNAVAILABLE, for that user only", async () => {
-    const root = await tempDir();
-    const store = await openStore(root);
-    await store.update("alice", () => draftFor(1));
-    await mkdir(adapterPath(root, "bob"), { recursive: true });
-    const error = await rejection(store.getWeights("bob"));
-    expect(error).toMatchObject({ code: "STORE_UNAVAILABLE" });
-    expect(error.message).toContain("bob");
-    expect(error.message).not.toContain(root);
-    expect((await store.getWeights("alice"))?.version).toBe(1);
-  });
 
   it("refuses a file over maxFileBytes without reading it, and refuses to write one", async () => {
     const root = await tempDir();

@@ -26,6 +26,10 @@ export interface CurveOptions {
   seed: number;
   /** Ridge of the local baseline. */
   l2: number;
+  /** The population prior's strength; chosen by cross-validation on each draw's pairs when absent. */
+  tau?: number;
+  /** The τ values cross-validation chooses from (the onboarding fitter's grid when absent). */
+  tauGrid?: readonly number[];
 }
 
 export interface CurveMethod {
@@ -54,7 +58,12 @@ export function newUserCurve(
     local: ns.map(() => [] as number[]),
     global: ns.map(() => [] as number[]),
   };
-  const family = { kind: "population" as const, mean: shared.prior.mean, cov: shared.prior.cov };
+  const family = {
+    kind: "population" as const,
+    mean: shared.prior.mean,
+    cov: shared.prior.cov,
+    ...(options.tau === undefined ? {} : { tau: options.tau }),
+  };
   let userIndex = 0;
   for (const block of blocks.values()) {
     userIndex++;
@@ -70,7 +79,11 @@ export function newUserCurve(
       for (const [i, n] of ns.entries()) {
         if (n > maxN) continue;
         const train = order.slice(0, n);
-        const { fit } = fitWithCrossValidation(rows(stats, train), family);
+        const { fit } = fitWithCrossValidation(
+          rows(stats, train),
+          family,
+          options.tauGrid === undefined ? {} : { grid: options.tauGrid },
+        );
         sums.shared[i]!.push(statsAccuracy(heldStats, fit.w));
         sums.local[i]!.push(accuracy(trainLocal(selectPairs(block, train), options.l2), heldBlock));
         sums.global[i]!.push(statsAccuracy(heldStats, null));
