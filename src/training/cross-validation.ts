@@ -5,6 +5,11 @@
  * (each warm-started from the previous, strongest prior first); each fold then starts from the
  * full-data solution at the same strength, and the final fit from the chosen one. One solver's
  * buffers serve every fit; folds are row masks, so no data is copied.
+ *
+ * A population prior is already an estimate of how users spread (empirical Bayes), so its own
+ * strength, τ = 1, is kept unless another grid value beats it by more than one standard error of
+ * the per-pair held-out log-likelihood difference: with a handful of pairs the held-out scores
+ * are too noisy to overrule the population, and with many the rule steps aside.
  */
 import { HeldOutStart } from "../math/held-out-start.js";
 import { lowerProductFromCholesky } from "../math/linalg.js";
@@ -37,8 +42,13 @@ export interface CrossValidationOptions extends Pick<FitOptions, "tolerance" | "
   grid?: readonly number[];
   /** K for K-fold (default 5). */
   folds?: number;
-  /** Leave-one-out when n ≤ this (default 32). */
+  /** Leave-one-out when n ≤ this (default 24). */
   leaveOneOutMaxPairs?: number;
+  /**
+   * The strength kept unless another beats it by more than one standard error; it must be in the
+   * grid. Default: 1 for the population prior (when the grid holds it), none for the isotropic.
+   */
+  reference?: number | null;
 }
 
 export interface GridScore {
@@ -50,8 +60,10 @@ export interface GridScore {
 }
 
 export interface CrossValidationResult {
-  /** The chosen strength: the grid value with the best held-out log-likelihood. */
+  /** The chosen strength: the best held-out log-likelihood, or the reference within a standard error of it. */
   value: number;
+  /** The reference strength the choice leaned to, if any. */
+  reference: number | null;
   method: "leave-one-out" | "k-fold";
   folds: number;
   logLikelihood: number;
@@ -73,7 +85,9 @@ function logSpace(fromExponent: number, toExponent: number, count: number): read
 }
 
 export const DEFAULT_LAMBDA_GRID = logSpace(-3, 2, 8);
-export const DEFAULT_TAU_GRID = logSpace(-2, 3, 8);
+/** Half-decades around τ = 1, the population prior as estimated. */
+export const DEFAULT_TAU_GRID = logSpace(-2, 2, 9);
+export const POPULATION_REFERENCE_TAU = 1;
 export const DEFAULT_FOLDS = 5;
 /** Leave-one-out up to here: beyond it, 5-fold gives the same choice at a fraction of the refits. */
 export const DEFAULT_LEAVE_ONE_OUT_MAX_PAIRS = 24;
@@ -186,6 +200,8 @@ function runCrossValidation(
 
   const heldOutLogLikelihood = new Float64Array(grid.length);
   const heldOutCorrect = new Float64Array(grid.length);
+  // Per pair and strength, for the standard error of differences between strengths.
+  const pairLogLikelihood = new Float64Array(grid.length * n);
   for (let fold = 0; fold < folds; fold++) {
     for (let j = fold; j < n; j += folds) active[j] = 0;
     for (let index = 0; index < grid.length; index++) {
@@ -204,7 +220,9 @@ function runCrossValidation(
       for (let j = fold; j < n; j += folds) {
         let z = o[j];
         for (let i = 0; i < p; i++) z += w[i] * g[j * p + i];
-        heldOutLogLikelihood[index] += logSigmoid(z);
+        const ll = logSigmoid(z);
+        heldOutLogLikelihood[index] += ll;
+        pairLogLikelihood[index * n + j] = ll;
         if (z > 0) heldOutCorrect[index]++;
       }
     }
@@ -221,9 +239,15 @@ function runCrossValidation(
   for (const index of order) {
     if (scores[index].logLikelihood > scores[best].logLikelihood) best = index;
   }
+  const reference = referenceIndex(grid, kind, options);
+  if (reference !== null && best !== reference) {
+    const gain = meanAndStandardError(pairLogLikelihood, best, reference, n);
+    if (gain.mean <= gain.standardError) best = reference;
+  }
   return {
     result: {
       value: grid[best],
+      reference: reference === null ? null : grid[reference],
       method: leaveOneOut ? "leave-one-out" : "k-fold",
       folds,
       logLikelihood: scores[best].logLikelihood,
@@ -232,4 +256,41 @@ function runCrossValidation(
     },
     fullDataSolution: fullSolutions.slice(best * p, (best + 1) * p),
   };
+}
+
+function referenceIndex(
+  grid: readonly number[],
+  kind: PriorFamily["kind"],
+  options: CrossValidationOptions,
+): number | null {
+  if (options.reference === null) return null;
+  if (options.reference === undefined) {
+    if (kind !== "population") return null;
+    const index = grid.indexOf(POPULATION_REFERENCE_TAU);
+    return index < 0 ? null : index;
+  }
+  const index = grid.indexOf(options.reference);
+  if (index < 0) {
+    throw new TypeError(`reference: expected one of the grid's values, got ${options.reference}`);
+  }
+  return index;
+}
+
+/** Mean of the per-pair differences a − b, and its standard error (unbounded for one pair). */
+function meanAndStandardError(
+  perPair: Float64Array,
+  a: number,
+  b: number,
+  n: number,
+): { mean: number; standardError: number } {
+  let sum = 0;
+  for (let j = 0; j < n; j++) sum += perPair[a * n + j] - perPair[b * n + j];
+  const mean = sum / n;
+  if (n < 2) return { mean, standardError: Number.POSITIVE_INFINITY };
+  let squares = 0;
+  for (let j = 0; j < n; j++) {
+    const deviation = perPair[a * n + j] - perPair[b * n + j] - mean;
+    squares += deviation * deviation;
+  }
+  return { mean, standardError: Math.sqrt(squares / (n - 1) / n) };
 }

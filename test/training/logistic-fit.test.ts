@@ -415,6 +415,53 @@ describe("cross-validation", () => {
     expect(custom.scores).toHaveLength(2);
   });
 
+  it("keeps the population prior's own τ = 1 unless another beats it by a standard error", () => {
+    const population = (tau: number) => ({ ...populationPrior(p, new Float64Array(p), 0.5, tau) });
+    const family = (() => {
+      const { tau: _tau, ...rest } = population(1) as Extract<Prior, { kind: "population" }>;
+      return rest;
+    })();
+    let kept = 0;
+    let overruled = 0;
+    for (const [n, seed, wScale] of [
+      [6, 31, 1],
+      [12, 32, 1],
+      [20, 33, 4],
+      [20, 34, 8],
+      [24, 35, 8],
+    ] as const) {
+      const data = plantedPairs({ p, n, seed, wScale });
+      const chosen = crossValidatePrior(data.stats, family, { tolerance: TIGHT });
+      const plain = crossValidatePrior(data.stats, family, { tolerance: TIGHT, reference: null });
+      expect(chosen.reference).toBe(1);
+      expect(plain.reference).toBeNull();
+      expect(chosen.scores).toEqual(plain.scores);
+      // The rule, recomputed from leave-one-out fits of the plain best and of τ = 1.
+      const looPerPair = (tau: number) =>
+        [...Array(n).keys()].map((j) => {
+          const rest = [...Array(n).keys()].filter((i) => i !== j);
+          const fit = fitLogistic(subset(data.stats, rest), population(tau), { tolerance: TIGHT });
+          return heldOutLogLikelihood(data.stats, [j], fit.w);
+        });
+      const best = looPerPair(plain.value);
+      const reference = looPerPair(1);
+      const differences = best.map((ll, j) => ll - reference[j]!);
+      const gain = mean(differences);
+      const variance = differences.reduce((sum, x) => sum + (x - gain) ** 2, 0) / (n - 1);
+      const expected = gain > Math.sqrt(variance / n) ? plain.value : 1;
+      expect(chosen.value).toBe(expected);
+      if (expected === 1 && plain.value !== 1) kept++;
+      if (expected !== 1) overruled++;
+    }
+    // Both branches of the rule are exercised by these draws.
+    expect(kept).toBeGreaterThan(0);
+    expect(overruled).toBeGreaterThan(0);
+    expect(() =>
+      crossValidatePrior(plantedPairs({ p, n: 4, seed: 1 }).stats, family, { reference: 2 }),
+    ).toThrow(/reference/);
+    expect(DEFAULT_TAU_GRID).toContain(1);
+  });
+
   it("skips cross-validation when the strength is given", () => {
     const data = plantedPairs({ p, n: 20, seed: 13 });
     const selected = fitWithCrossValidation(data.stats, { kind: "isotropic", lambda: 2 });
