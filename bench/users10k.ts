@@ -88,7 +88,8 @@ export class UsersComparison {
         `first, one text per request, ${CACHED_CONCURRENCY} in flight, so the adapter path is all ` +
         "that differs: one user on a default server (adapter cached) against 10k users on a " +
         "server with --adapter-cache-bytes 1 --negative-cache-ms 0 (each request reads and " +
-        "decodes the user's file), alternating one, 10k, 10k, one.",
+        "decodes the user's file, on the store's reader thread by default), alternating one, " +
+        "10k, 10k, one.",
     ];
     return { figures, details, notes };
   }

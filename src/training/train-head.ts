@@ -88,8 +88,7 @@ export async function trainHead(options: TrainHeadOptions): Promise<TrainHeadRes
       try {
         for (const [u, userPairs] of data.users.entries()) {
           const stats = servedPairStats(head, concatPairs([userPairs.train, userPairs.validation]));
-          const lambda = options.l2User ?? options.l2 ?? DEFAULT_L2;
-          const draft = trainedAdapterDraft(head, stats, model.W[u]!, lambda);
+          const draft = trainedAdapterDraft(head, stats, model.W[u]!, model.report.l2User);
           await store.update(userPairs.user, () => draft);
           adaptersWritten++;
         }
@@ -111,7 +110,7 @@ export async function trainHead(options: TrainHeadOptions): Promise<TrainHeadRes
     init: options.init ?? "global",
     rank: model.k,
     l2: options.l2 ?? DEFAULT_L2,
-    l2_user: options.l2User ?? options.l2 ?? DEFAULT_L2,
+    l2_user: model.report.l2User,
     seed,
     d,
     m,

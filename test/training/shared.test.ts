@@ -24,8 +24,14 @@ import {
 } from "../../src/training/shared/index.js";
 import { NewtonCgSolver } from "../../src/training/shared/newton-cg.js";
 import { PairOperator } from "../../src/training/shared/pair-operator.js";
+import type { SharedModel } from "../../src/training/shared/shared-model.js";
 import { symmetricEigen } from "../../src/training/shared/symmetric-eigen.js";
 import { thinQr } from "../../src/training/shared/thin-qr.js";
+import {
+  resolveTrainSettings,
+  type TrainSettings,
+} from "../../src/training/shared/train-settings.js";
+import { escalateUserRidge } from "../../src/training/shared/train-shared.js";
 import {
   IdentityMap,
   LeftFactorMap,
@@ -587,6 +593,7 @@ describe("trainShared on the feature synth", () => {
     const { d, m, k } = base;
     const { data } = plantedData({ ...base, users: 12, pairs: 24, testPairs: 0, seed: 3 });
     const progress: number[] = [];
+    let fits = 0;
     for (const init of ["global", "warmup", "random"] as const) {
       const model = trainShared(data, {
         rank: k,
@@ -627,8 +634,10 @@ describe("trainShared on the feature synth", () => {
       expect(history.at(-1)!.objective).toBeGreaterThan(history[0].objective);
       expect(model.report.seconds.total).toBeGreaterThan(0);
       expect(Number.isFinite(personalTheta(model, 0)[0])).toBe(true);
+      fits += model.report.l2UserTried.length;
     }
-    expect(progress.filter((round) => round === 0).length).toBe(3);
+    // One round 0 per fit: a fit that never beat round 0 is run again with a stronger λ_user.
+    expect(progress.filter((round) => round === 0).length).toBe(fits);
   });
 
   it("share A (ablation) runs, returns valid shapes and never lowers its objective", () => {
@@ -692,5 +701,59 @@ describe("trainShared on the feature synth", () => {
     expect(() => trainShared(data, { rank: 2, share: "C" as "A" })).toThrow(TypeError);
     expect(() => trainShared(data, { rank: 2, init: "zero" as "global" })).toThrow(TypeError);
     expect(() => trainShared({ ...data, users: [] }, { rank: 2 })).toThrow(TypeError);
+  });
+});
+
+describe("escalateUserRidge", () => {
+  /** A trainer whose fits beat round 0 from personal ridge `enough` on. */
+  const stub = (enough: number, tried: number[]) => (settings: TrainSettings) => {
+    tried.push(settings.l2User);
+    const bestRound = settings.l2User >= enough ? 2 : 0;
+    return { report: { bestRound, validationLogLikelihood: -0.6 } } as unknown as SharedModel;
+  };
+
+  it("refits with a 3× stronger personal ridge while round 0 stays best, and reports the ridges", () => {
+    const settings = resolveTrainSettings({ rank: 2, l2User: 10 }, 8);
+    const seen: number[] = [];
+    const model = escalateUserRidge(settings, stub(90, seen));
+    expect(seen).toEqual([10, 30, 90]);
+    expect(model.report.l2User).toBe(90);
+    expect(model.report.l2UserTried).toEqual([10, 30, 90]);
+  });
+
+  it("stops after userRidgeRetries, and never retries a fit that beat round 0", () => {
+    const never: number[] = [];
+    const settings = resolveTrainSettings({ rank: 2, l2User: 10, userRidgeRetries: 2 }, 8);
+    expect(escalateUserRidge(settings, stub(Infinity, never)).report.l2User).toBe(90);
+    expect(never).toEqual([10, 30, 90]);
+    const once: number[] = [];
+    escalateUserRidge(resolveTrainSettings({ rank: 2, l2User: 10 }, 8), stub(1, once));
+    expect(once).toEqual([10]);
+    const off: number[] = [];
+    escalateUserRidge(resolveTrainSettings({ rank: 2, userRidgeRetries: 0 }, 8), stub(1e9, off));
+    expect(off).toHaveLength(1);
+    expect(() => resolveTrainSettings({ rank: 2, userRidgeRetries: -1 }, 8)).toThrow(
+      /userRidgeRetries/,
+    );
+  });
+
+  it("keeps the ridge asked for when the fit beats the global head", () => {
+    const { data } = plantedData({
+      d: 32,
+      m: 2,
+      k: 4,
+      users: 20,
+      pairs: 32,
+      testPairs: 0,
+      seed: 12,
+    });
+    const model = trainShared(data, { rank: 4, seed: 5, l2User: 30 });
+    expect(model.report.bestRound).toBeGreaterThan(0);
+    expect(model.report.l2User).toBe(30);
+    expect(model.report.l2UserTried).toEqual([30]);
+    // At a ridge this weak round 0 stays best on these data, and the fit is run again.
+    const weak = trainShared(data, { rank: 4, seed: 5, l2User: 2 });
+    expect(weak.report.l2UserTried.slice(0, 2)).toEqual([2, 6]);
+    expect(weak.report.l2User).toBe(weak.report.l2UserTried.at(-1));
   });
 });

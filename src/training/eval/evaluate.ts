@@ -42,6 +42,9 @@ export interface RankPoint {
   k: number;
   mean: number;
   seconds: number;
+  /** The personal ridge of the kept fit, and every one tried (see trainShared). */
+  l2User: number;
+  l2UserTried: number[];
 }
 
 export interface EvaluationResult {
@@ -105,7 +108,8 @@ export function evaluate(options: EvaluationOptions): EvaluationResult {
         ? { model: shareB, seconds: seen[2]!.seconds }
         : trainVariant(prepared.data, settings, "B", "global", k);
     const score = scoreMethod(`k=${k}`, prepared.data, prepared.test, modelTheta(model), seconds);
-    rankSweep.push({ k, mean: score.mean, seconds });
+    const { l2User, l2UserTried } = model.report;
+    rankSweep.push({ k, mean: score.mean, seconds, l2User, l2UserTried });
   }
 
   let attributes: EvaluationResult["attributes"] = null;

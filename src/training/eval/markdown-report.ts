@@ -53,11 +53,14 @@ export function markdownReport(result: EvaluationResult): string {
   out.push(
     "## Rank sweep (P-ShareLoRA, init G)",
     "",
-    "| k | mean held-out accuracy | train seconds |",
-    "|---|---|---|",
+    "| k | mean held-out accuracy | λ_user kept (tried) | train seconds |",
+    "|---|---|---|---|",
   );
   for (const r of result.rankSweep) {
-    out.push(`| ${r.k} | ${withBayes(r.mean, bayes?.test ?? null)} | ${r.seconds.toFixed(1)} |`);
+    const ridges = `${r.l2User} (${r.l2UserTried.join(", ")})`;
+    out.push(
+      `| ${r.k} | ${withBayes(r.mean, bayes?.test ?? null)} | ${ridges} | ${r.seconds.toFixed(1)} |`,
+    );
   }
   out.push("");
   if (result.attributes !== null) {

@@ -85,7 +85,8 @@ export class RoundTracker<Snapshot> {
     return false;
   }
 
-  finish(): { snapshot: Snapshot; report: TrainReport } {
+  /** The report of a fit at personal ridge l2User. */
+  finish(l2User: number): { snapshot: Snapshot; report: TrainReport } {
     const best = this.#best;
     if (best === null) throw new TypeError("expected at least one recorded round");
     this.#seconds.total = (performance.now() - this.#started) / 1000;
@@ -99,6 +100,8 @@ export class RoundTracker<Snapshot> {
         validationLogLikelihood: best.record.validationLogLikelihood,
         validationAccuracy: best.record.validationAccuracy,
         seconds: { ...this.#seconds },
+        l2User,
+        l2UserTried: [l2User],
       },
     };
   }

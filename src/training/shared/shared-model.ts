@@ -21,6 +21,11 @@ export interface TrainSharedOptions {
   l2User?: number;
   /** Refit Θ0 jointly with the shared factor in each round (default true). */
   refitTheta0?: boolean;
+  /**
+   * Fits again with a stronger l2User (×3 each time) while no round beats the global head on
+   * validation, at most this many times (default 3; 0 never).
+   */
+  userRidgeRetries?: number;
   /** Default 0. */
   seed?: number;
   /** Alternating rounds at most (default 20). */
@@ -69,6 +74,10 @@ export interface TrainReport {
   validationLogLikelihood: number | null;
   validationAccuracy: number | null;
   seconds: PhaseSeconds;
+  /** The personal ridge of the kept fit. */
+  l2User: number;
+  /** Every personal ridge fitted, in order (more than one when the first never beat round 0). */
+  l2UserTried: number[];
 }
 
 interface ModelBase {

@@ -15,12 +15,14 @@ export interface TrainSettings {
   maxRounds: number;
   patience: number;
   warmupIterations: number;
+  userRidgeRetries: number;
   onProgress: ((record: RoundRecord) => void) | null;
 }
 
 export const DEFAULT_MAX_ROUNDS = 20;
 export const DEFAULT_PATIENCE = 2;
 export const DEFAULT_WARMUP_ITERATIONS = 2;
+export const DEFAULT_USER_RIDGE_RETRIES = 3;
 /** Personal B_i (d·k unknowns from one user's pairs) need a much stronger ridge than W_i. */
 export const SHARE_A_USER_L2_FACTOR = 10;
 
@@ -55,6 +57,12 @@ export function resolveTrainSettings(options: TrainSharedOptions, d: number): Tr
   assertCount(patience, "patience", 1);
   const warmupIterations = options.warmupIterations ?? DEFAULT_WARMUP_ITERATIONS;
   assertCount(warmupIterations, "warmupIterations", 1);
+  const userRidgeRetries = options.userRidgeRetries ?? DEFAULT_USER_RIDGE_RETRIES;
+  if (!Number.isInteger(userRidgeRetries) || userRidgeRetries < 0) {
+    throw new TypeError(
+      `userRidgeRetries: expected a non-negative integer, got ${String(userRidgeRetries)}`,
+    );
+  }
   const onProgress = options.onProgress ?? null;
   if (onProgress !== null && typeof onProgress !== "function") {
     throw new TypeError("onProgress: expected a function");
@@ -71,6 +79,7 @@ export function resolveTrainSettings(options: TrainSharedOptions, d: number): Tr
     maxRounds,
     patience,
     warmupIterations,
+    userRidgeRetries,
     onProgress,
   };
 }

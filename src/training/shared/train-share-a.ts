@@ -126,7 +126,7 @@ export function trainShareA(data: SharedData, settings: TrainSettings): ShareAMo
     stop = tracker.record(round, measure(), snapshot);
   }
 
-  const { snapshot: best, report } = tracker.finish();
+  const { snapshot: best, report } = tracker.finish(settings.l2User);
   return {
     share: "A",
     d,

@@ -107,7 +107,7 @@ export function trainShareB(data: SharedData, settings: TrainSettings): ShareBMo
     stop = tracker.record(round, measure(), snapshot);
   }
 
-  const { snapshot: best, report } = tracker.finish();
+  const { snapshot: best, report } = tracker.finish(settings.l2User);
   const principal = principalFactors(best.B, best.W, d, k, m);
   // A user without training pairs sits at W = 0 by construction and says nothing about the population.
   const informative = principal.coefficients.filter(
