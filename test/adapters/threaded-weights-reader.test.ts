@@ -1,4 +1,6 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { constants } from "node:fs";
+import { mkdir, open, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { describe, expect, it } from "vitest";
 import { FileAdapterStore } from "../../src/adapters/file-store.js";
@@ -65,15 +67,21 @@ describe("ThreadedWeightsReader", () => {
   });
 
   it("fails only the batch in flight when its thread dies, then starts a new one", async () => {
-    const { reader } = await fixture(8);
+    const { root, reader } = await fixture(8);
     await reader.read("u0");
-    const inFlight = Array.from({ length: 8 }, (_, i) => reader.read(`u${i}`));
-    // The batch leaves on the next turn; the thread dies before its answer can be taken in.
-    await new Promise((resolve) => setImmediate(resolve));
+    // A named pipe stands for a stalled disk: the thread blocks opening it, holding the batch.
+    const stalled = adapterPath(root, "stalled");
+    await mkdir(dirname(stalled), { recursive: true });
+    expect(spawnSync("mkfifo", [stalled]).status).toBe(0);
+    const users = ["u1", "stalled", "u2"];
+    const inFlight = Promise.allSettled(users.map((user) => reader.read(user)));
+    await new Promise((resolve) => setTimeout(resolve, 50));
     const killed = reader.kill();
-    const outcomes = await Promise.allSettled(inFlight);
+    // Unblock the open so the thread can take its termination.
+    const pipe = await open(stalled, constants.O_WRONLY | constants.O_NONBLOCK);
+    await pipe.close();
     await killed;
-    for (const outcome of outcomes) {
+    for (const outcome of await inFlight) {
       expect(outcome).toMatchObject({ status: "rejected", reason: { code: "STORE_UNAVAILABLE" } });
     }
     expect((await reader.read("u5"))?.W).toEqual(draftFor(6).W);
