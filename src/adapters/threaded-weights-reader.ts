@@ -20,6 +20,8 @@ interface Pending {
 export const MAX_READ_BATCH = 256;
 /** How long reads wait for others to share their message while they arrive densely. */
 export const GATHER_MS = 1;
+/** How long close() waits for the thread to stop. */
+export const CLOSE_WAIT_MS = 1000;
 /** Weight of the newest gap in the running mean time between reads. */
 const GAP_SMOOTHING = 0.1;
 /** Longer pauses count as this long, so a busy spell after a quiet one is noticed within ~50 reads. */
@@ -80,7 +82,16 @@ export class ThreadedWeightsReader {
     const worker = this.#worker;
     this.#worker = undefined;
     this.#failAll(new AdapterError("STORE_UNAVAILABLE", "adapter store is closed"));
-    await worker?.terminate();
+    if (worker === undefined) return;
+    // A thread blocked in a read of a stalled disk takes its termination only when the read
+    // returns; shutdown does not wait for that (the thread is unref'd and dies with the process).
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, CLOSE_WAIT_MS);
+      timer.unref();
+    });
+    await Promise.race([worker.terminate(), gaveUp]);
+    clearTimeout(timer);
   }
 
   #send(): void {

@@ -6,7 +6,10 @@ import { describe, expect, it } from "vitest";
 import { FileAdapterStore } from "../../src/adapters/file-store.js";
 import { DEFAULT_MAX_ADAPTER_BYTES } from "../../src/adapters/format.js";
 import { adapterPath, rootPrefix } from "../../src/adapters/paths.js";
-import { ThreadedWeightsReader } from "../../src/adapters/threaded-weights-reader.js";
+import {
+  CLOSE_WAIT_MS,
+  ThreadedWeightsReader,
+} from "../../src/adapters/threaded-weights-reader.js";
 import { draftFor, SHAPE } from "./fixtures/adapter-data.js";
 import { useTempDirs } from "./fixtures/temp-dirs.js";
 
@@ -86,6 +89,22 @@ describe("ThreadedWeightsReader", () => {
     }
     expect((await reader.read("u5"))?.W).toEqual(draftFor(6).W);
     await reader.close();
+  });
+
+  it("closes without waiting for a thread stuck on a stalled disk", async () => {
+    const { root, reader } = await fixture(1);
+    await reader.read("u0");
+    const stalled = adapterPath(root, "stalled");
+    await mkdir(dirname(stalled), { recursive: true });
+    expect(spawnSync("mkfifo", [stalled]).status).toBe(0);
+    const stuck = reader.read("stalled").catch((error: unknown) => error);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = performance.now();
+    await reader.close();
+    expect(performance.now() - started).toBeLessThan(CLOSE_WAIT_MS + 500);
+    expect(await stuck).toMatchObject({ code: "STORE_UNAVAILABLE" });
+    const pipe = await open(stalled, constants.O_WRONLY | constants.O_NONBLOCK);
+    await pipe.close();
   });
 
   it("refuses reads once closed", async () => {
