@@ -32,6 +32,20 @@ async function fixture(users: number): Promise<{ root: string; reader: ThreadedW
   return { root, reader };
 }
 
+/**
+ * A named pipe at the user's adapter path stands for a stalled disk: a thread opening it blocks
+ * until release() opens the other end.
+ */
+async function stalledAdapter(root: string, user: string): Promise<() => Promise<void>> {
+  const path = adapterPath(root, user);
+  await mkdir(dirname(path), { recursive: true });
+  expect(spawnSync("mkfifo", [path]).status).toBe(0);
+  return async () => {
+    const pipe = await open(path, constants.O_WRONLY | constants.O_NONBLOCK);
+    await pipe.close();
+  };
+}
+
 describe("ThreadedWeightsReader", () => {
   it("answers many users read together, each with their own outcome", async () => {
     const { reader } = await fixture(40);
@@ -72,17 +86,13 @@ describe("ThreadedWeightsReader", () => {
   it("fails only the batch in flight when its thread dies, then starts a new one", async () => {
     const { root, reader } = await fixture(8);
     await reader.read("u0");
-    // A named pipe stands for a stalled disk: the thread blocks opening it, holding the batch.
-    const stalled = adapterPath(root, "stalled");
-    await mkdir(dirname(stalled), { recursive: true });
-    expect(spawnSync("mkfifo", [stalled]).status).toBe(0);
+    const release = await stalledAdapter(root, "stalled");
     const users = ["u1", "stalled", "u2"];
     const inFlight = Promise.allSettled(users.map((user) => reader.read(user)));
     await new Promise((resolve) => setTimeout(resolve, 50));
     const killed = reader.kill();
     // Unblock the open so the thread can take its termination.
-    const pipe = await open(stalled, constants.O_WRONLY | constants.O_NONBLOCK);
-    await pipe.close();
+    await release();
     await killed;
     for (const outcome of await inFlight) {
       expect(outcome).toMatchObject({ status: "rejected", reason: { code: "STORE_UNAVAILABLE" } });
@@ -94,17 +104,14 @@ describe("ThreadedWeightsReader", () => {
   it("closes without waiting for a thread stuck on a stalled disk", async () => {
     const { root, reader } = await fixture(1);
     await reader.read("u0");
-    const stalled = adapterPath(root, "stalled");
-    await mkdir(dirname(stalled), { recursive: true });
-    expect(spawnSync("mkfifo", [stalled]).status).toBe(0);
+    const release = await stalledAdapter(root, "stalled");
     const stuck = reader.read("stalled").catch((error: unknown) => error);
     await new Promise((resolve) => setTimeout(resolve, 50));
     const started = performance.now();
     await reader.close();
     expect(performance.now() - started).toBeLessThan(CLOSE_WAIT_MS + 500);
     expect(await stuck).toMatchObject({ code: "STORE_UNAVAILABLE" });
-    const pipe = await open(stalled, constants.O_WRONLY | constants.O_NONBLOCK);
-    await pipe.close();
+    await release();
   });
 
   it("refuses reads once closed", async () => {
