@@ -1,6 +1,19 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { ProblemError } from "../errors.js";
 
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** The route computes features through the backbone queue (and is shed while it is full). */
+    backbone?: boolean;
+  }
+}
+
+/** Texts waiting for the backbone, and how many may wait. */
+export interface QueueLevel {
+  size: number;
+  max: number;
+}
+
 export interface ConcurrencyLimit {
   /** Requests holding a permit right now. */
   readonly inFlight: number;
@@ -15,11 +28,18 @@ export function isLimitedRoute(route: string | undefined): boolean {
 /**
  * A semaphore over requests in flight, like TEI's: past `max`, a request is answered 429 with
  * Retry-After at once instead of queueing. The permit is released when the response is finished
- * or the connection closes, whichever comes first.
+ * or the connection closes, whichever comes first. While the backbone queue is full, requests to
+ * routes that feed it are answered 429 too, before their body is read: under overload, parsing
+ * and validating requests only to refuse them at the queue took the event loop's whole time.
  */
 export function registerConcurrencyLimit(
   app: FastifyInstance,
-  options: { max: number; retryAfterSeconds?: number },
+  options: {
+    max: number;
+    retryAfterSeconds?: number;
+    /** The backbone queue's level, once the model is loaded. */
+    backboneQueue?: () => QueueLevel | undefined;
+  },
 ): ConcurrencyLimit {
   const { max } = options;
   if (!Number.isSafeInteger(max) || max < 1) {
@@ -34,6 +54,14 @@ export function registerConcurrencyLimit(
       throw new ProblemError(
         "OVERLOADED",
         `Too many requests in flight (${max}); retry after ${retryAfter} s`,
+        { extensions: { retry_after_s: retryAfter } },
+      );
+    }
+    const queue = request.routeOptions.config.backbone ? options.backboneQueue?.() : undefined;
+    if (queue !== undefined && queue.size >= queue.max) {
+      throw new ProblemError(
+        "OVERLOADED",
+        `The backbone queue is full (${queue.max} texts); retry after ${retryAfter} s`,
         { extensions: { retry_after_s: retryAfter } },
       );
     }

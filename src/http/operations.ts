@@ -21,7 +21,13 @@ export async function registerOperations(
     "GET /v1/jobs/:id": (request) =>
       state.runtime?.jobs.get((request.params as { id?: string }).id ?? "")?.user,
   });
-  const limit = registerConcurrencyLimit(app, { max: config.maxConcurrentRequests });
+  const limit = registerConcurrencyLimit(app, {
+    max: config.maxConcurrentRequests,
+    backboneQueue: () => {
+      const engine = state.runtime?.engine;
+      return engine === undefined ? undefined : { size: engine.queueSize, max: config.maxQueued };
+    },
+  });
   state.metrics.attachInFlight(() => limit.inFlight);
   await registerDocs(app, { version: state.version });
   if (config.metricsPort === 0) registerMetricsRoute(app, state.metrics);

@@ -23,6 +23,7 @@ export const scoringRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Con
   app.post(
     "/v1/score",
     {
+      config: { backbone: true },
       schema: {
         summary: "Reward of each (prompt, response) item for a user, or the global reward",
         tags: ["scoring"],
@@ -67,6 +68,7 @@ export const scoringRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Con
   app.post(
     "/v1/compare",
     {
+      config: { backbone: true },
       schema: {
         summary: "Bradley-Terry probability that response a is preferred to b",
         tags: ["scoring"],
@@ -115,6 +117,7 @@ export const scoringRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Con
   app.post(
     "/v1/rank",
     {
+      config: { backbone: true },
       schema: {
         summary: "Rank candidate responses to one prompt for a user",
         tags: ["scoring"],

@@ -15,6 +15,7 @@ export const shapedRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Conf
   app.post(
     "/v1/rewards/shaped",
     {
+      config: { backbone: true },
       schema: {
         summary:
           "Per-token shaped rewards for PPO: the personalized reward minus a KL-style penalty",
