@@ -8,12 +8,6 @@ declare module "fastify" {
   }
 }
 
-/** Texts waiting for the backbone, and how many may wait. */
-export interface QueueLevel {
-  size: number;
-  max: number;
-}
-
 export interface ConcurrencyLimit {
   /** Requests holding a permit right now. */
   readonly inFlight: number;
@@ -37,8 +31,8 @@ export function registerConcurrencyLimit(
   options: {
     max: number;
     retryAfterSeconds?: number;
-    /** The backbone queue's level, once the model is loaded. */
-    backboneQueue?: () => QueueLevel | undefined;
+    /** The backbone queue's 429 while it is full (undefined otherwise, or before the model loads). */
+    backboneRefusal?: () => ProblemError | undefined;
   },
 ): ConcurrencyLimit {
   const { max } = options;
@@ -57,14 +51,8 @@ export function registerConcurrencyLimit(
         { extensions: { retry_after_s: retryAfter } },
       );
     }
-    const queue = request.routeOptions.config.backbone ? options.backboneQueue?.() : undefined;
-    if (queue !== undefined && queue.size >= queue.max) {
-      throw new ProblemError(
-        "OVERLOADED",
-        `The backbone queue is full (${queue.max} texts); retry after ${retryAfter} s`,
-        { extensions: { retry_after_s: retryAfter } },
-      );
-    }
+    const refusal = request.routeOptions.config.backbone ? options.backboneRefusal?.() : undefined;
+    if (refusal !== undefined) throw refusal;
     state.inFlight += 1;
     holders.add(request);
     const release = () => {

@@ -23,10 +23,7 @@ export async function registerOperations(
   });
   const limit = registerConcurrencyLimit(app, {
     max: config.maxConcurrentRequests,
-    backboneQueue: () => {
-      const engine = state.runtime?.engine;
-      return engine === undefined ? undefined : { size: engine.queueSize, max: config.maxQueued };
-    },
+    backboneRefusal: () => state.runtime?.engine.queueRefusal(),
   });
   state.metrics.attachInFlight(() => limit.inFlight);
   await registerDocs(app, { version: state.version });

@@ -66,6 +66,15 @@ export class Batcher<R> {
     return this.#queues.high.length + this.#queues.low.length;
   }
 
+  /** The 429 a new text would get now (the queue is full), or undefined. */
+  refusal(): ProblemError | undefined {
+    const max = this.#options.maxQueued;
+    if (this.size < max) return undefined;
+    return new ProblemError("OVERLOADED", `The backbone queue is full (${max} texts)`, {
+      extensions: { retry_after_s: 1 },
+    });
+  }
+
   get idle(): boolean {
     return !this.#running && this.size === 0;
   }
@@ -81,17 +90,8 @@ export class Batcher<R> {
         ),
       );
     }
-    if (this.size >= this.#options.maxQueued) {
-      return Promise.reject(
-        new ProblemError(
-          "OVERLOADED",
-          `The backbone queue is full (${this.#options.maxQueued} texts)`,
-          {
-            extensions: { retry_after_s: 1 },
-          },
-        ),
-      );
-    }
+    const refusal = this.refusal();
+    if (refusal !== undefined) return Promise.reject(refusal);
     return new Promise<R>((resolve, reject) => {
       this.#queues[priority].push({
         seq,

@@ -78,6 +78,11 @@ export class FeatureEngine {
     return this.#batcher.size;
   }
 
+  /** The 429 a request needing the backbone would get now, or undefined. */
+  queueRefusal(): ProblemError | undefined {
+    return this.#batcher.refusal();
+  }
+
   /** Texts that went through the backbone since start (cache misses that were computed). */
   get backboneTexts(): number {
     return this.#backboneTexts;
