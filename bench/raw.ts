@@ -1,5 +1,5 @@
 import * as ort from "onnxruntime-node";
-import { createTokenizer } from "../src/inference/tokenizer.js";
+import { createTokenizer } from "../src/inference/create-tokenizer.js";
 import { readHead } from "../src/model/head-file.js";
 import { buildHeadGraph } from "../src/model/head-graph.js";
 import { loadModelDir } from "../src/model/manifest.js";

@@ -5,47 +5,21 @@ import {
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
 import type { Config } from "./config.js";
-import { ProblemError } from "./errors.js";
+import type { AppState } from "./http/app-state.js";
 import { type AuthSetup, resolveAuth } from "./http/auth.js";
 import { registerJsonParser } from "./http/json-parser.js";
 import { registerOperations } from "./http/operations.js";
 import { sendProblem } from "./http/problem.js";
+import { ProblemError } from "./http/problem-error.js";
 import { withRequestLogSerializer } from "./http/request-log.js";
-import { ServiceMetrics } from "./metrics/service-metrics.js";
 import { fitRoutes } from "./routes/fit.js";
 import { healthRoutes } from "./routes/health.js";
 import { infoRoutes } from "./routes/info.js";
 import { scoringRoutes } from "./routes/scoring.js";
 import { shapedRoutes } from "./routes/shaped.js";
 import { userRoutes } from "./routes/users.js";
-import type { Runtime } from "./runtime.js";
 
 export type App = FastifyInstance;
-
-/** Mutable state shared by the routes: the runtime appears once the model is loaded. */
-export class AppState {
-  runtime: Runtime | undefined;
-  shuttingDown = false;
-  readonly version: string;
-  /** This app's metrics, in a registry of its own. */
-  readonly metrics = new ServiceMetrics();
-
-  constructor(version = "0.0.0") {
-    this.version = version;
-  }
-
-  require(): Runtime {
-    if (this.shuttingDown) throw new ProblemError("SHUTTING_DOWN", "The server is shutting down");
-    if (!this.runtime) throw new ProblemError("NOT_READY", "The model is still loading");
-    if (this.runtime.backend.healthy?.() === false) {
-      throw new ProblemError(
-        "NOT_READY",
-        "The inference worker stopped and is being restarted; retry shortly",
-      );
-    }
-    return this.runtime;
-  }
-}
 
 export interface AppOptions {
   config: Config;

@@ -1,7 +1,8 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { AppState, buildApp } from "./app.js";
+import { buildApp } from "./app.js";
 import { loadConfig, PACKAGE_ROOT } from "./config.js";
+import { AppState } from "./http/app-state.js";
 
 export const OPENAPI_FILE = join(PACKAGE_ROOT, "openapi", "openapi.json");
 

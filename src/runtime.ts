@@ -3,20 +3,21 @@ import { AdapterCache, type LoadOutcome } from "./adapters/cache.js";
 import { openAdapterStore } from "./adapters/open-store.js";
 import type { AdapterStore } from "./adapters/types.js";
 import type { Config } from "./config.js";
-import { ProblemError } from "./errors.js";
 import type { Backend } from "./inference/backend.js";
+import { createTokenizer } from "./inference/create-tokenizer.js";
 import { type EngineObserver, FeatureEngine } from "./inference/engine.js";
 import type { OnnxBackendOptions } from "./inference/onnx-backend.js";
-import { createItemRenderer, type ItemRenderer, type RewardItem } from "./inference/render.js";
+import { createItemRenderer } from "./inference/render.js";
 import { RestartingBackend } from "./inference/restarting-backend.js";
-import { createTokenizer } from "./inference/tokenizer.js";
 import { WorkerBackend } from "./inference/worker-backend.js";
-import { inverseQuadraticForm } from "./math/linalg.js";
 import { type Head, readHead } from "./model/head-file.js";
 import { loadModelDir, type Manifest } from "./model/manifest.js";
 import { type FitObserver, FitService } from "./service/fit-service.js";
+import { ItemTexts } from "./service/item-texts.js";
 import { JobRegistry } from "./service/jobs.js";
-import { type Personalization, RewardService } from "./service/reward-service.js";
+import { ScoringService } from "./service/scoring-service.js";
+import { Uncertainty } from "./service/uncertainty.js";
+import { UserService } from "./service/user-service.js";
 
 export interface Runtime {
   readonly modelId: string;
@@ -27,13 +28,12 @@ export interface Runtime {
   readonly engine: FeatureEngine;
   readonly store: AdapterStore;
   readonly adapters: AdapterCache;
-  readonly service: RewardService;
+  /** Request items and preference pairs as the texts the engine encodes. */
+  readonly texts: ItemTexts;
+  readonly scoring: ScoringService;
+  readonly users: UserService;
   readonly fits: FitService;
   readonly jobs: JobRegistry;
-  /** Messages → (prompt, response); a malformed conversation is a 400 naming `field`. */
-  render(item: RewardItem, field: string): { prompt: string; response: string };
-  /** σ(x) = sqrt(xᵀ H⁻¹ x) under the user's posterior, or the prior I/λ₀ without an adapter. */
-  uncertainty(personalization: Personalization, x: Float32Array): number;
   close(): Promise<void>;
 }
 
@@ -42,8 +42,6 @@ export interface RuntimeHooks extends EngineObserver, FitObserver {
   onInference?(seconds: number, batchSize: number): void;
   onAdapterLoad?(seconds: number, outcome: LoadOutcome): void;
 }
-
-export const PRIOR_LAMBDA = 1;
 
 export async function createRuntime(
   config: Config,
@@ -59,7 +57,7 @@ export async function createRuntime(
     );
   }
   const tokenizer = await createTokenizer(manifest, model.dir);
-  const renderer: ItemRenderer = createItemRenderer(manifest.chat_template);
+  const texts = new ItemTexts(createItemRenderer(manifest.chat_template));
   const backendOptions: OnnxBackendOptions = {
     backbone: model.backbone.bytes,
     backboneOutput: manifest.backbone.output,
@@ -109,11 +107,18 @@ export async function createRuntime(
     negativeTtlMs: config.negativeCacheMs,
     ...(hooks.onAdapterLoad ? { onLoad: hooks.onAdapterLoad } : {}),
   });
-  const service = new RewardService({
+  const scoring = new ScoringService({
     engine,
     adapters,
     headHash: head.hash,
     modelId: manifest.id,
+    texts,
+    uncertainty: new Uncertainty(head.k * head.m),
+  });
+  const users = new UserService({
+    store: adapters,
+    headHash: head.hash,
+    shape: { k: head.k, m: head.m },
   });
   const fits = new FitService({
     engine,
@@ -123,8 +128,6 @@ export async function createRuntime(
     observer: hooks,
   });
   const jobs = new JobRegistry();
-  const p = head.k * head.m;
-  const scratch = new Float64Array(p);
   return {
     modelId: manifest.id,
     backboneSha256: model.backbone.sha256,
@@ -134,30 +137,11 @@ export async function createRuntime(
     engine,
     store,
     adapters,
-    service,
+    texts,
+    scoring,
+    users,
     fits,
     jobs,
-    render(item, field) {
-      try {
-        return renderer.render(item);
-      } catch (error) {
-        if ((error as { code?: string }).code !== "INVALID_MESSAGES") throw error;
-        throw new ProblemError(
-          "INVALID_MESSAGES",
-          `${field}.messages: ${(error as Error).message}`,
-          {
-            field: `${field}.messages`,
-          },
-        );
-      }
-    },
-    uncertainty(personalization, x) {
-      const posterior = personalization.adapter?.posterior;
-      if (posterior) return Math.sqrt(inverseQuadraticForm(posterior.cholesky, p, x, scratch));
-      let sum = 0;
-      for (let i = 0; i < x.length; i++) sum += x[i]! * x[i]!;
-      return Math.sqrt(sum / PRIOR_LAMBDA);
-    },
     async close() {
       await jobs.drain();
       await engine.drain();

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type App, AppState, buildApp } from "./app.js";
+import { type App, buildApp } from "./app.js";
 import { type Config, PACKAGE_ROOT } from "./config.js";
+import { AppState } from "./http/app-state.js";
 import { metricsAuthorizer, resolveAuth } from "./http/auth.js";
 import { type MetricsServer, startMetricsServer } from "./metrics/metrics-server.js";
 import { createRuntime, type Runtime } from "./runtime.js";

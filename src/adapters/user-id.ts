@@ -1,10 +1,7 @@
+import { isUserId } from "../domain/user-id.js";
 import { AdapterError } from "./errors.js";
 
-export const USER_ID_PATTERN = /^[A-Za-z0-9._:@-]{1,128}$/;
-
-export function isUserId(value: unknown): value is string {
-  return typeof value === "string" && USER_ID_PATTERN.test(value);
-}
+export { isUserId };
 
 export function assertUserId(value: unknown): asserts value is string {
   if (isUserId(value)) return;

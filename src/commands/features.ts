@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { DEFAULT_MODEL_DIR } from "../config.js";
-import { createItemRenderer, type RewardItem } from "../inference/render.js";
-import { preferenceTexts } from "../service/preference.js";
+import { createItemRenderer } from "../inference/render.js";
+import { ItemTexts } from "../service/item-texts.js";
 import { readComparisons } from "../training/data.js";
 import { FeatureExtractor } from "../training/features/extractor.js";
 import { progressBar } from "./progress.js";
@@ -21,18 +21,14 @@ export async function datasetFeatures(options: {
     cacheDir: options.cacheDir,
     device: options.device ?? "cpu",
   });
-  const renderer = createItemRenderer(extractor.model.manifest.chat_template);
-  const render = (item: RewardItem) => renderer.render(item);
+  const texts = new ItemTexts(createItemRenderer(extractor.model.manifest.chat_template));
   const datasets = [];
   for (const file of options.files) {
     const rows = await readComparisons(file, {
       skipBad: options.skipBad ?? false,
       onSkip: (e) => process.stderr.write(`skipped ${e.message}\n`),
     });
-    const { chosen, rejected } = preferenceTexts(
-      rows.map((r) => r.pair),
-      render,
-    );
+    const { chosen, rejected } = texts.preferences(rows.map((r) => r.pair));
     datasets.push({ file, rows, chosen, rejected });
   }
   const bar = progressBar("features");

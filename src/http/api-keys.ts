@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
-import { USER_ID_PATTERN } from "../adapters/user-id.js";
 import { ConfigError } from "../config.js";
+import { USER_ID_PATTERN } from "../domain/user-id.js";
 
 export const SCOPES = ["score", "fit", "admin"] as const;
 export type Scope = (typeof SCOPES)[number];

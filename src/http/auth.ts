@@ -1,8 +1,8 @@
 import { isIP } from "node:net";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ConfigError } from "../config.js";
-import { ProblemError } from "../errors.js";
 import { type ApiKey, ApiKeyring, loadApiKeys, type Scope } from "./api-keys.js";
+import { ProblemError } from "./problem-error.js";
 
 /** open: anyone; authenticated: any valid key; otherwise a key holding one of the scopes. */
 export type Access = "open" | "authenticated" | readonly Scope[];

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { ProblemError } from "../errors.js";
+import { ProblemError } from "./problem-error.js";
+import { queueFullProblem } from "./problem-map.js";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -31,8 +32,8 @@ export function registerConcurrencyLimit(
   options: {
     max: number;
     retryAfterSeconds?: number;
-    /** The backbone queue's 429 while it is full (undefined otherwise, or before the model loads). */
-    backboneRefusal?: () => ProblemError | undefined;
+    /** The backbone queue, once the model is loaded. */
+    backbone?: () => { queueFull(): boolean; readonly maxQueued: number } | undefined;
   },
 ): ConcurrencyLimit {
   const { max } = options;
@@ -51,8 +52,10 @@ export function registerConcurrencyLimit(
         { extensions: { retry_after_s: retryAfter } },
       );
     }
-    const refusal = request.routeOptions.config.backbone ? options.backboneRefusal?.() : undefined;
-    if (refusal !== undefined) throw refusal;
+    if (request.routeOptions.config.backbone) {
+      const queue = options.backbone?.();
+      if (queue?.queueFull()) throw queueFullProblem(queue.maxQueued);
+    }
     state.inFlight += 1;
     holders.add(request);
     const release = () => {

@@ -6,10 +6,10 @@ import {
   createJsonSchemaTransformObject,
 } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { PROBLEMS, type ProblemCode, ProblemError } from "../errors.js";
 import { problem } from "../schemas/common.js";
 import { ROUTE_EXAMPLES } from "../schemas/examples.js";
 import { type Access, routeAccess } from "./auth.js";
+import { PROBLEMS, type ProblemCode, ProblemError } from "./problem-error.js";
 
 type Json = Record<string, unknown>;
 

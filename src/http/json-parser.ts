@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { ProblemError } from "../errors.js";
+import { ProblemError } from "./problem-error.js";
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
-import type { AppState } from "../app.js";
 import type { Config } from "../config.js";
 import { registerMetricsRoute, registerRequestMetrics } from "../metrics/http-metrics.js";
+import type { AppState } from "./app-state.js";
 import { type AuthSetup, registerAuth } from "./auth.js";
 import { registerConcurrencyLimit } from "./concurrency.js";
 import { registerDocs } from "./docs.js";
@@ -23,7 +23,7 @@ export async function registerOperations(
   });
   const limit = registerConcurrencyLimit(app, {
     max: config.maxConcurrentRequests,
-    backboneRefusal: () => state.runtime?.engine.queueRefusal(),
+    backbone: () => state.runtime?.engine,
   });
   state.metrics.attachInFlight(() => limit.inFlight);
   await registerDocs(app, { version: state.version });

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
-import { ProblemError, toProblemError } from "../errors.js";
+import { ProblemError } from "./problem-error.js";
+import { problemOf } from "./problem-map.js";
 
 /** "/items/0/prompt" → "items[0].prompt" */
 export function fieldFromPath(context: string | undefined, instancePath: string): string {
@@ -45,7 +46,7 @@ export function toProblem(error: unknown): ProblemError {
   }
   if (error instanceof SyntaxError)
     return new ProblemError("INVALID_JSON", error.message, { field: "body" });
-  return toProblemError(error);
+  return problemOf(error);
 }
 
 export function sendProblem(

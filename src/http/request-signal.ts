@@ -1,6 +1,6 @@
 import { setMaxListeners } from "node:events";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { ProblemError } from "../errors.js";
+import { ProblemError } from "./problem-error.js";
 
 /**
  * Aborts when the client goes away (its queued texts are then dropped from the batch) or when the

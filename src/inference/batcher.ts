@@ -1,5 +1,5 @@
-import { ProblemError } from "../errors.js";
 import type { TokenSeq } from "./backend.js";
+import { InferenceError } from "./errors.js";
 
 export type Priority = "high" | "low";
 
@@ -66,13 +66,13 @@ export class Batcher<R> {
     return this.#queues.high.length + this.#queues.low.length;
   }
 
-  /** The 429 a new text would get now (the queue is full), or undefined. */
-  refusal(): ProblemError | undefined {
-    const max = this.#options.maxQueued;
-    if (this.size < max) return undefined;
-    return new ProblemError("OVERLOADED", `The backbone queue is full (${max} texts)`, {
-      extensions: { retry_after_s: 1 },
-    });
+  get maxQueued(): number {
+    return this.#options.maxQueued;
+  }
+
+  /** Whether a new text would be refused now. */
+  queueFull(): boolean {
+    return this.size >= this.#options.maxQueued;
   }
 
   get idle(): boolean {
@@ -82,7 +82,7 @@ export class Batcher<R> {
   submit(seq: TokenSeq, priority: Priority, isCancelled: () => boolean = () => false): Promise<R> {
     const length = seq.ids.length;
     if (this.#closed)
-      return Promise.reject(new ProblemError("SHUTTING_DOWN", "The server is shutting down"));
+      return Promise.reject(new InferenceError("SHUTTING_DOWN", "The server is shutting down"));
     if (length > this.#options.maxBatchTokens) {
       return Promise.reject(
         new TypeError(
@@ -90,8 +90,14 @@ export class Batcher<R> {
         ),
       );
     }
-    const refusal = this.refusal();
-    if (refusal !== undefined) return Promise.reject(refusal);
+    if (this.queueFull()) {
+      const max = this.#options.maxQueued;
+      return Promise.reject(
+        new InferenceError("QUEUE_FULL", `The backbone queue is full (${max} texts)`, {
+          retryAfterSeconds: 1,
+        }),
+      );
+    }
     return new Promise<R>((resolve, reject) => {
       this.#queues[priority].push({
         seq,
@@ -182,7 +188,7 @@ export class Batcher<R> {
       const queue = this.#queues[priority];
       const live = queue.filter((entry) => {
         if (!entry.isCancelled()) return true;
-        entry.reject(new ProblemError("CANCELLED", "The client closed the request"));
+        entry.reject(new InferenceError("CANCELLED", "The client closed the request"));
         return false;
       });
       queue.length = 0;

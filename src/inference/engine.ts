@@ -1,6 +1,6 @@
-import { ProblemError } from "../errors.js";
 import type { Backend } from "./backend.js";
 import { Batcher, type BatcherOptions, type BatchObserver, type Priority } from "./batcher.js";
+import { InferenceError } from "./errors.js";
 import { type CachedFeatures, FeatureCache } from "./feature-cache.js";
 import type { Tokenizer } from "./tokenizer.js";
 
@@ -78,9 +78,13 @@ export class FeatureEngine {
     return this.#batcher.size;
   }
 
-  /** The 429 a request needing the backbone would get now, or undefined. */
-  queueRefusal(): ProblemError | undefined {
-    return this.#batcher.refusal();
+  /** Whether a text needing the backbone would be refused now. */
+  queueFull(): boolean {
+    return this.#batcher.queueFull();
+  }
+
+  get maxQueued(): number {
+    return this.#batcher.maxQueued;
   }
 
   /** Texts that went through the backbone since start (cache misses that were computed). */
@@ -144,7 +148,7 @@ export class FeatureEngine {
     return new Promise<CachedFeatures>((resolve, reject) => {
       const onAbort = () => {
         record.waiters -= 1;
-        reject(new ProblemError("CANCELLED", "The client closed the request"));
+        reject(new InferenceError("CANCELLED", "The client closed the request"));
       };
       signal.addEventListener("abort", onAbort, { once: true });
       record.promise.then(
@@ -165,10 +169,10 @@ export class FeatureEngine {
   }
 }
 
-function tooLong(pair: TextPair): ProblemError {
-  return new ProblemError(
+function tooLong(pair: TextPair): InferenceError {
+  return new InferenceError(
     "TEXT_TOO_LONG",
     `${pair.field ?? "The text"} is longer than the model's max_length and "truncate" is false`,
-    pair.field === undefined ? {} : { field: pair.field },
+    { field: pair.field },
   );
 }

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import * as ort from "onnxruntime-node";
+import { InferenceError } from "./errors.js";
 
 /** The only module that imports onnxruntime: everything else sees plain typed arrays. */
 
@@ -22,8 +23,11 @@ export interface Output {
   dims: readonly number[];
 }
 
-export class SessionError extends Error {
-  readonly code = "INFERENCE_FAILED";
+export class SessionError extends InferenceError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super("INFERENCE_FAILED", message, options);
+    this.name = "SessionError";
+  }
 }
 
 export const CUDA_MISSING =

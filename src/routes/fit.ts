@@ -1,13 +1,22 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { AppState } from "../app.js";
 import type { Config } from "../config.js";
-import { ProblemError } from "../errors.js";
+import type { AppState } from "../http/app-state.js";
+import { ProblemError } from "../http/problem-error.js";
+import { problemOf } from "../http/problem-map.js";
 import { problem, problemResponses } from "../schemas/common.js";
 import { fitAccepted, fitRequest, fitResult, jobStatus } from "../schemas/fit.js";
 import { userParams } from "../schemas/users.js";
 import type { FitProgress } from "../service/fit-service.js";
-import { preferenceTexts } from "../service/preference.js";
+import type { Job } from "../service/jobs.js";
+
+/** A job as the client sees it: a failure is told by its problem's code and detail. */
+function jobBody(job: Job) {
+  const { failure, ...rest } = job;
+  if (job.phase !== "failed") return rest;
+  const problem = problemOf(failure);
+  return { ...rest, error: { code: problem.code, detail: problem.message } };
+}
 
 export const fitRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Config }> = async (
   app,
@@ -40,7 +49,7 @@ export const fitRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Config 
           { field: "pairs" },
         );
       }
-      const { chosen, rejected } = preferenceTexts(body.pairs, runtime.render);
+      const { chosen, rejected } = runtime.texts.preferences(body.pairs);
       const fitRequestBody = { chosen, rejected, mode: body.mode, l2: body.l2 };
       if (body.pairs.length <= config.fitSyncMaxPairs) {
         return runtime.fits.fit(user, fitRequestBody);
@@ -77,7 +86,7 @@ export const fitRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Config 
           "JOB_NOT_FOUND",
           "No such job (jobs are kept in memory for an hour)",
         );
-      return job;
+      return jobBody(job);
     },
   );
 };

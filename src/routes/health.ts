@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { AppState } from "../app.js";
+import type { AppState } from "../http/app-state.js";
 import { problem } from "../schemas/common.js";
 
 const status = z.object({ status: z.string() });

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { AppState } from "../app.js";
 import type { Config } from "../config.js";
+import type { AppState } from "../http/app-state.js";
 import { problem } from "../schemas/common.js";
 
 const infoResponse = z.object({

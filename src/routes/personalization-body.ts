@@ -1,4 +1,4 @@
-import type { Personalization } from "../service/reward-service.js";
+import type { Personalization } from "../service/scoring-service.js";
 
 /** The fields every scoring response starts with: who was scored, and with which adapter. */
 export function personalizationBody(modelId: string, p: Personalization) {

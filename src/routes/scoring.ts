@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import type { AppState } from "../app.js";
 import type { Config } from "../config.js";
+import type { AppState } from "../http/app-state.js";
 import { raceSignal, requestSignal } from "../http/request-signal.js";
-import { sigmoid, softmax } from "../inference/head-math.js";
 import { problemResponses } from "../schemas/common.js";
 import {
   compareRequest,
@@ -19,11 +18,12 @@ export const scoringRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Con
   { state, config },
 ) => {
   const limits = { maxItems: config.maxItems, maxTextChars: config.maxTextChars };
+  const backbone = { backbone: true };
 
   app.post(
     "/v1/score",
     {
-      config: { backbone: true },
+      config: backbone,
       schema: {
         summary: "Reward of each (prompt, response) item for a user, or the global reward",
         tags: ["scoring"],
@@ -33,34 +33,17 @@ export const scoringRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Con
     },
     async (request, reply) => {
       const runtime = state.require();
-      const body = request.body;
+      const { user, items, truncate, pessimism } = request.body;
       const signal = requestSignal(request, reply, config.requestTimeoutMs);
-      const pairs = body.items.map((item, i) => ({
-        ...runtime.render(item, `items[${i}]`),
-        field: `items[${i}]`,
-      }));
-      const scored = await raceSignal(
-        runtime.service.score(body.user, pairs, {
-          signal,
-          truncate: body.truncate,
-          posterior: body.pessimism !== undefined,
-        }),
+      const scores = await raceSignal(
+        runtime.scoring.score(user, items, { signal, truncate, pessimism }),
         signal,
       );
-      const beta = body.pessimism;
-      const uncertainty =
-        beta === undefined
-          ? undefined
-          : scored.features.map((f) => runtime.uncertainty(scored.personalization, f.proj));
-      const rewards =
-        uncertainty === undefined
-          ? scored.rewards
-          : scored.rewards.map((r, i) => r - beta! * uncertainty[i]!);
       return {
-        ...personalizationBody(runtime.modelId, scored.personalization),
-        rewards,
-        truncated: scored.features.map((f) => f.truncated),
-        ...(uncertainty === undefined ? {} : { uncertainty }),
+        ...personalizationBody(runtime.modelId, scores.personalization),
+        rewards: scores.rewards,
+        truncated: scores.truncated,
+        ...(scores.uncertainty === undefined ? {} : { uncertainty: scores.uncertainty }),
       };
     },
   );
@@ -68,7 +51,7 @@ export const scoringRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Con
   app.post(
     "/v1/compare",
     {
-      config: { backbone: true },
+      config: backbone,
       schema: {
         summary: "Bradley-Terry probability that response a is preferred to b",
         tags: ["scoring"],
@@ -78,46 +61,23 @@ export const scoringRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Con
     },
     async (request, reply) => {
       const runtime = state.require();
-      const body = request.body;
+      const { user, pairs, truncate, pessimism } = request.body;
       const signal = requestSignal(request, reply, config.requestTimeoutMs);
-      const pairs = body.pairs.flatMap((pair, i) => [
-        { prompt: pair.prompt, response: pair.a, field: `pairs[${i}].a` },
-        { prompt: pair.prompt, response: pair.b, field: `pairs[${i}].b` },
-      ]);
-      const scored = await raceSignal(
-        runtime.service.score(body.user, pairs, {
-          signal,
-          truncate: body.truncate,
-          posterior: body.pessimism !== undefined,
-        }),
+      const compared = await raceSignal(
+        runtime.scoring.compare(user, pairs, { signal, truncate, pessimism }),
         signal,
       );
-      const beta = body.pessimism;
-      const results = body.pairs.map((_, i) => {
-        const fa = scored.features[2 * i]!;
-        const fb = scored.features[2 * i + 1]!;
-        const margin = scored.rewards[2 * i]! - scored.rewards[2 * i + 1]!;
-        const result: { p_a: number; margin: number; p_a_lcb?: number; truncated?: boolean } = {
-          p_a: sigmoid(margin),
-          margin,
-        };
-        if (beta !== undefined) {
-          const diff = new Float32Array(fa.proj.length);
-          for (let j = 0; j < diff.length; j++) diff[j] = fa.proj[j]! - fb.proj[j]!;
-          const sigma = runtime.uncertainty(scored.personalization, diff);
-          result.p_a_lcb = sigmoid(margin - beta * sigma);
-        }
-        if (fa.truncated || fb.truncated) result.truncated = true;
-        return result;
-      });
-      return { ...personalizationBody(runtime.modelId, scored.personalization), results };
+      return {
+        ...personalizationBody(runtime.modelId, compared.personalization),
+        results: compared.results,
+      };
     },
   );
 
   app.post(
     "/v1/rank",
     {
-      config: { backbone: true },
+      config: backbone,
       schema: {
         summary: "Rank candidate responses to one prompt for a user",
         tags: ["scoring"],
@@ -127,37 +87,14 @@ export const scoringRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Con
     },
     async (request, reply) => {
       const runtime = state.require();
-      const body = request.body;
+      const { user, prompt, responses, truncate, pessimism } = request.body;
       const signal = requestSignal(request, reply, config.requestTimeoutMs);
-      const pairs = body.responses.map((response, i) => ({
-        prompt: body.prompt,
-        response,
-        field: `responses[${i}]`,
-      }));
-      const scored = await raceSignal(
-        runtime.service.score(body.user, pairs, {
-          signal,
-          truncate: body.truncate,
-          posterior: body.pessimism !== undefined,
-        }),
+      const ranking = await raceSignal(
+        runtime.scoring.rank(user, prompt, responses, { signal, truncate, pessimism }),
         signal,
       );
-      const beta = body.pessimism;
-      const rewards =
-        beta === undefined
-          ? scored.rewards
-          : scored.rewards.map(
-              (r, i) =>
-                r - beta * runtime.uncertainty(scored.personalization, scored.features[i]!.proj),
-            );
-      const order = rewards.map((_, i) => i).sort((a, b) => rewards[b]! - rewards[a]! || a - b);
-      return {
-        ...personalizationBody(runtime.modelId, scored.personalization),
-        order,
-        rewards,
-        probabilities: softmax(rewards),
-        truncated: scored.features.map((f) => f.truncated),
-      };
+      const { personalization, ...rest } = ranking;
+      return { ...personalizationBody(runtime.modelId, personalization), ...rest };
     },
   );
 };

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import type { AppState } from "../app.js";
 import type { Config } from "../config.js";
+import type { AppState } from "../http/app-state.js";
 import { raceSignal, requestSignal } from "../http/request-signal.js";
 import { problemResponses } from "../schemas/common.js";
 import { shapedRequest, shapedResponse } from "../schemas/shaped.js";
@@ -44,7 +44,7 @@ export const shapedRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Conf
         field: `items[${i}]`,
       }));
       const scored = await raceSignal(
-        runtime.service.score(body.user, pairs, { signal, truncate: body.truncate }),
+        runtime.scoring.rewards(body.user, pairs, { signal, truncate: body.truncate }),
         signal,
       );
       const items = body.items.map((item, i) => ({
@@ -57,7 +57,7 @@ export const shapedRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Conf
           beta: body.beta,
           fields: fieldsOf(i),
         }),
-        truncated: scored.features[i]!.truncated,
+        truncated: scored.truncated[i]!,
       }));
       return { ...personalizationBody(runtime.modelId, scored.personalization), items };
     },

@@ -1,37 +1,9 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { encodeAdapter } from "../adapters/format.js";
-import { importAdapterFile } from "../adapters/import.js";
-import type { Adapter } from "../adapters/types.js";
-import type { AppState } from "../app.js";
-import { ProblemError, toProblemError } from "../errors.js";
+import type { AppState } from "../http/app-state.js";
+import { ProblemError } from "../http/problem-error.js";
 import { problem, problemResponses } from "../schemas/common.js";
 import { adapterImported, userMetadata, userParams } from "../schemas/users.js";
-
-function metadata(adapter: Adapter, headHash: string) {
-  return {
-    user: adapter.user,
-    version: adapter.version,
-    head_hash: adapter.headHash,
-    stale: adapter.headHash !== headHash,
-    created_at: adapter.createdAt,
-    updated_at: adapter.updatedAt,
-    k: adapter.k,
-    m: adapter.m,
-    n_pairs: adapter.nPairs,
-    stored_pairs: adapter.pairs ? adapter.pairs.o.length : 0,
-    has_posterior: adapter.posterior !== undefined,
-    metrics: adapter.metrics,
-  };
-}
-
-async function lookup(promise: Promise<Adapter | undefined>): Promise<Adapter | undefined> {
-  try {
-    return await promise;
-  } catch (error) {
-    throw toProblemError(error);
-  }
-}
 
 export const userRoutes: FastifyPluginAsyncZod<{ state: AppState }> = async (app, { state }) => {
   app.addContentTypeParser(
@@ -52,9 +24,7 @@ export const userRoutes: FastifyPluginAsyncZod<{ state: AppState }> = async (app
     },
     async (request) => {
       const runtime = state.require();
-      const adapter = await lookup(runtime.adapters.get(request.params.user));
-      if (!adapter) throw new ProblemError("USER_NOT_FOUND", "No adapter is stored for this user");
-      return metadata(adapter, runtime.head.hash);
+      return runtime.users.metadata(request.params.user);
     },
   );
 
@@ -70,11 +40,7 @@ export const userRoutes: FastifyPluginAsyncZod<{ state: AppState }> = async (app
     },
     async (request, reply) => {
       const runtime = state.require();
-      try {
-        await runtime.adapters.delete(request.params.user);
-      } catch (error) {
-        throw toProblemError(error);
-      }
+      await runtime.users.delete(request.params.user);
       return reply.code(204).send(null);
     },
   );
@@ -96,15 +62,10 @@ export const userRoutes: FastifyPluginAsyncZod<{ state: AppState }> = async (app
     },
     async (request, reply) => {
       const runtime = state.require();
-      const adapter = await lookup(runtime.adapters.get(request.params.user));
-      if (!adapter) throw new ProblemError("USER_NOT_FOUND", "No adapter is stored for this user");
-      const bytes = encodeAdapter(adapter);
+      const { version, bytes } = await runtime.users.export(request.params.user);
       return reply
         .type("application/octet-stream")
-        .header(
-          "content-disposition",
-          `attachment; filename="adapter-v${adapter.version}.safetensors"`,
-        )
+        .header("content-disposition", `attachment; filename="adapter-v${version}.safetensors"`)
         .serializer((payload: unknown) => payload as string)
         .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     },
@@ -131,24 +92,7 @@ export const userRoutes: FastifyPluginAsyncZod<{ state: AppState }> = async (app
           "Send the adapter as application/octet-stream",
         );
       }
-      let adapter: Adapter;
-      try {
-        adapter = await importAdapterFile(
-          runtime.adapters,
-          request.params.user,
-          new Uint8Array(body),
-          {
-            shape: { k: runtime.head.k, m: runtime.head.m },
-          },
-        );
-      } catch (error) {
-        throw toProblemError(error);
-      }
-      return {
-        user: adapter.user,
-        version: adapter.version,
-        stale: adapter.headHash !== runtime.head.hash,
-      };
+      return runtime.users.import(request.params.user, new Uint8Array(body));
     },
   );
 };

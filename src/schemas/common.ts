@@ -1,36 +1,8 @@
 import { z } from "zod";
+import { type Limits, messages, text } from "../domain/preference-pair.js";
 
-export const USER_ID_PATTERN = /^[A-Za-z0-9._:@-]{1,128}$/;
-
-export interface Limits {
-  maxItems: number;
-  maxTextChars: number;
-}
-
-export const DEFAULT_LIMITS: Limits = { maxItems: 256, maxTextChars: 32768 };
-
-export const userId = z
-  .string()
-  .regex(USER_ID_PATTERN, "expected 1-128 characters of A-Z a-z 0-9 . _ : @ -")
-  .describe("User id: 1-128 characters of [A-Za-z0-9._:@-]");
-
-export function text(limits: Limits, description: string) {
-  return z
-    .string()
-    .max(limits.maxTextChars, `longer than ${limits.maxTextChars} characters`)
-    .refine((s) => s.isWellFormed(), "contains a lone UTF-16 surrogate")
-    .describe(description);
-}
-
-export const role = z.enum(["system", "user", "assistant"]);
-
-export function messages(limits: Limits) {
-  return z
-    .array(z.object({ role, content: text(limits, "Message content") }).strict())
-    .min(1)
-    .max(limits.maxItems)
-    .describe("Chat messages; the last one is the response and must be the assistant's");
-}
+export { type Limits, messages, text } from "../domain/preference-pair.js";
+export { userId } from "../domain/user-id.js";
 
 export function scoredItem(limits: Limits) {
   return z.union([

@@ -1,30 +1,5 @@
 import { z } from "zod";
-import { type Limits, messages, text } from "./common.js";
-
-export function preferencePair(limits: Limits) {
-  return z.union([
-    z
-      .object({
-        prompt: text(limits, "Prompt"),
-        chosen: text(limits, "Preferred response"),
-        rejected: text(limits, "Rejected response"),
-      })
-      .strict(),
-    z
-      .object({
-        prompt: messages(limits).describe(
-          "Conversation before the answer (TRL conversational format)",
-        ),
-        chosen: messages(limits).describe(
-          "Preferred answer messages (the last must be the assistant's)",
-        ),
-        rejected: messages(limits).describe(
-          "Rejected answer messages (the last must be the assistant's)",
-        ),
-      })
-      .strict(),
-  ]);
-}
+import { type Limits, preferencePair } from "../domain/preference-pair.js";
 
 export function fitRequest(limits: Limits) {
   return z

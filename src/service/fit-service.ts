@@ -1,6 +1,6 @@
 import type { Adapter, AdapterDraft, AdapterStore } from "../adapters/types.js";
-import { ProblemError, toProblemError } from "../errors.js";
 import type { FeatureEngine, TextPair } from "../inference/engine.js";
+import { InferenceError } from "../inference/errors.js";
 import type { CachedFeatures } from "../inference/feature-cache.js";
 import type { Head } from "../model/head-file.js";
 import {
@@ -9,6 +9,7 @@ import {
   type PriorSpec,
 } from "../training/cross-validation.js";
 import { globalAccuracy, type PairStats } from "../training/logistic-fit.js";
+import { AdapterError, ServiceError } from "./errors.js";
 
 export interface FitRequest {
   chosen: readonly TextPair[];
@@ -105,13 +106,10 @@ export class FitService {
       return { user, version: adapter.version, ...summary!, duration_ms: seconds * 1000 };
     } catch (error) {
       this.#observer.onFit?.((performance.now() - started) / 1000, n, false);
-      const problem = toProblemError(error);
-      if (problem.code === "INTERNAL") {
-        throw new ProblemError("FIT_FAILED", "The fit failed; the previous adapter is unchanged", {
-          cause: error,
-        });
-      }
-      throw problem;
+      if (isExpected(error)) throw error;
+      throw new ServiceError("FIT_FAILED", "The fit failed; the previous adapter is unchanged", {
+        cause: error,
+      });
     }
   }
 
@@ -205,4 +203,14 @@ export class FitService {
       },
     };
   }
+}
+
+/** Failures with a meaning of their own for the client; anything else is the fit's own failure. */
+function isExpected(error: unknown): boolean {
+  return (
+    error instanceof InferenceError ||
+    error instanceof AdapterError ||
+    error instanceof ServiceError ||
+    (error instanceof Error && error.name === "AbortError")
+  );
 }

@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { LRUCache } from "lru-cache";
-import { toProblemError } from "../errors.js";
 import type { FitProgress, FitSummary } from "./fit-service.js";
 
 export type JobPhase = "queued" | "features" | "fitting" | "done" | "failed";
@@ -11,7 +10,8 @@ export interface Job {
   phase: JobPhase;
   progress: { done: number; total: number };
   result?: FitSummary;
-  error?: { code: string; detail: string };
+  /** Why a failed job failed, as thrown: the web layer says what it means for the client. */
+  failure?: unknown;
   created_at: string;
   updated_at: string;
 }
@@ -66,9 +66,8 @@ export class JobRegistry {
         touch();
       },
       (error) => {
-        const problem = toProblemError(error);
         job.phase = "failed";
-        job.error = { code: problem.code, detail: problem.message };
+        job.failure = error;
         touch();
       },
     );

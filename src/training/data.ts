@@ -1,9 +1,8 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { z } from "zod";
-import { DEFAULT_LIMITS, USER_ID_PATTERN } from "../schemas/common.js";
-import { preferencePair } from "../schemas/fit.js";
-import type { PreferencePair } from "../service/preference.js";
+import { DEFAULT_LIMITS, type PreferencePair, preferencePair } from "../domain/preference-pair.js";
+import { USER_ID_PATTERN } from "../domain/user-id.js";
 
 export interface Comparison {
   user: string;

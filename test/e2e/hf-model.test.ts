@@ -2,7 +2,7 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTokenizer } from "../../src/inference/tokenizer.js";
+import { createTokenizer } from "../../src/inference/create-tokenizer.js";
 import { seededHead, writeHead } from "../../src/model/head-file.js";
 import { encodeModel } from "../../src/model/onnx/encode-model.js";
 import { GraphBuilder } from "../../src/model/onnx/graph-builder.js";

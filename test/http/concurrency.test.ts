@@ -14,7 +14,7 @@ afterEach(async () => {
 async function appWith(batcher: Batcher<number> | undefined, max = 8): Promise<FastifyInstance> {
   const built = Fastify();
   built.setErrorHandler((error, request, reply) => sendProblem(request, reply, error));
-  registerConcurrencyLimit(built, { max, backboneRefusal: () => batcher?.refusal() });
+  registerConcurrencyLimit(built, { max, backbone: () => batcher });
   built.post("/v1/score", { config: { backbone: true } }, async (request) => ({
     echoed: request.body,
   }));

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { problemOf } from "../../src/http/problem-map.js";
 import { Batcher } from "../../src/inference/batcher.js";
 
 type Batch = readonly { ids: readonly number[] }[];
@@ -98,10 +99,10 @@ describe("Batcher", () => {
     await new Promise((r) => setTimeout(r, 1));
     const queued = [1, 2, 3].map(() => batcher.submit(seq(1), "high"));
     expect(batcher.size).toBe(3);
-    await expect(batcher.submit(seq(1), "high")).rejects.toMatchObject({
-      code: "OVERLOADED",
-      status: 429,
-    });
+    const refused = await batcher.submit(seq(1), "high").catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: "QUEUE_FULL", retryAfterSeconds: 1 });
+    expect(batcher.queueFull()).toBe(true);
+    expect(problemOf(refused)).toMatchObject({ code: "OVERLOADED", status: 429 });
     await expect(Promise.all([running, ...queued])).resolves.toHaveLength(4);
   });
 

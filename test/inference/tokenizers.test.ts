@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { Tokenizer as LibraryTokenizer } from "@huggingface/tokenizers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ByteTokenizer } from "../../src/inference/byte-tokenizer.js";
+import { createTokenizer } from "../../src/inference/create-tokenizer.js";
 import { HfTokenizer } from "../../src/inference/hf-tokenizer.js";
 import { truncatePair } from "../../src/inference/pair-truncation.js";
-import { createTokenizer } from "../../src/inference/tokenizer.js";
 
 const FIXTURE_DIR = join(import.meta.dirname, "..", "fixtures", "wordpiece");
 const BYTES = { type: "bytes", pad_id: 256, bos_id: 257, sep_id: 258, eos_id: 259 } as const;

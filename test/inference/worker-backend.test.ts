@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { AppState } from "../../src/app.js";
+import { AppState } from "../../src/http/app-state.js";
+import { createTokenizer } from "../../src/inference/create-tokenizer.js";
 import { OnnxBackend } from "../../src/inference/onnx-backend.js";
-import { createTokenizer } from "../../src/inference/tokenizer.js";
 import { WorkerBackend } from "../../src/inference/worker-backend.js";
 import { readHead } from "../../src/model/head-file.js";
 import { loadModelDir } from "../../src/model/manifest.js";

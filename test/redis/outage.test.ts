@@ -80,7 +80,7 @@ describeWithRedis("a server whose Redis is killed and restarted under load", () 
       expect(global.status).toBe(200);
       const cached = await server.post("/v1/score", { user: "cached-0", items: ITEMS });
       expect(cached.body).toMatchObject({ personalized: true, adapter_version: 1 });
-      expect(await runtime.service.personalization("cached-0")).toMatchObject({
+      expect(await runtime.scoring.personalization("cached-0")).toMatchObject({
         personalized: true,
         possiblyStale: true,
       });
@@ -90,7 +90,7 @@ describeWithRedis("a server whose Redis is killed and restarted under load", () 
       expect(await until(() => runtime.store.healthy!(), 15_000)).toBe(true);
       const back = await server.post("/v1/score", { user: "uncached", items: ITEMS });
       expect(back.body).toMatchObject({ personalized: true, adapter_version: 1 });
-      expect(await runtime.service.personalization("cached-1")).toMatchObject({
+      expect(await runtime.scoring.personalization("cached-1")).toMatchObject({
         personalized: true,
         possiblyStale: false,
       });

@@ -1,6 +1,6 @@
+import { createTokenizer } from "../../inference/create-tokenizer.js";
 import { FeatureEngine, type TextPair } from "../../inference/engine.js";
 import { OnnxBackend } from "../../inference/onnx-backend.js";
-import { createTokenizer } from "../../inference/tokenizer.js";
 import type { Head } from "../../model/head-file.js";
 import { loadModelDir, type ModelDirectory } from "../../model/manifest.js";
 import { FeatureDiskCache, textKey } from "./disk-cache.js";

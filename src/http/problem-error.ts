@@ -1,6 +1,7 @@
 /**
- * One table maps every stable error code to its HTTP status and RFC 9457 problem type,
- * so routes throw `ProblemError`s and never pick statuses themselves.
+ * Every problem the API answers with: its HTTP status and RFC 9457 title. Routes throw
+ * `ProblemError`s and never pick statuses themselves; errors from the layers below are mapped to
+ * these codes in one table (problem-map.ts).
  */
 export const PROBLEMS = {
   INVALID_REQUEST: { status: 400, title: "Invalid request" },
@@ -83,23 +84,4 @@ export class ProblemError extends Error {
     if (instance !== undefined) body.instance = instance;
     return body;
   }
-}
-
-/** Errors from lower layers carry a string `code`; known ones keep their meaning at the edge. */
-export function toProblemError(error: unknown): ProblemError {
-  if (error instanceof ProblemError) return error;
-  const code = (error as { code?: unknown } | null)?.code;
-  const message = error instanceof Error ? error.message : String(error);
-  const field = (error as { field?: unknown } | null)?.field;
-  const options = typeof field === "string" ? { field, cause: error } : { cause: error };
-  if (typeof code === "string" && code in PROBLEMS) {
-    return new ProblemError(code as ProblemCode, message, options);
-  }
-  if (code === "ADAPTER_SHAPE_MISMATCH")
-    return new ProblemError("INVALID_ADAPTER", message, options);
-  if (code === "SAFETENSORS_INVALID") return new ProblemError("INVALID_ADAPTER", message, options);
-  if (error instanceof Error && error.name === "AbortError") {
-    return new ProblemError("CANCELLED", "The client closed the request", { cause: error });
-  }
-  return new ProblemError("INTERNAL", "Internal error", { cause: error });
 }

@@ -1,0 +1,23 @@
+import type { Manifest } from "../model/manifest.js";
+import { ByteTokenizer } from "./byte-tokenizer.js";
+import { loadHfTokenizer } from "./hf-tokenizer.js";
+import type { Tokenizer } from "./tokenizer.js";
+
+/** The manifest's tokenizer: the built-in byte tokenizer, or a tokenizer.json beside the model. */
+export function createTokenizer(
+  manifest: Pick<Manifest, "tokenizer">,
+  modelDir: string,
+): Promise<Tokenizer> {
+  const spec = manifest.tokenizer;
+  if (spec.type === "bytes") {
+    return Promise.resolve(
+      new ByteTokenizer({
+        padId: spec.pad_id,
+        bosId: spec.bos_id,
+        sepId: spec.sep_id,
+        eosId: spec.eos_id,
+      }),
+    );
+  }
+  return loadHfTokenizer(modelDir, spec);
+}
