@@ -1,3 +1,5 @@
+import { CodedError } from "../domain/coded-error.js";
+
 export type InferenceErrorCode =
   | "QUEUE_FULL"
   | "CANCELLED"
@@ -7,10 +9,8 @@ export type InferenceErrorCode =
   | "BACKEND_RESTARTING";
 
 /** What the feature engine, its batcher and its backends fail with; none of it knows HTTP. */
-export class InferenceError extends Error {
-  readonly code: InferenceErrorCode;
-  /** The request field the failure is about (a text too long), when there is one. */
-  readonly field: string | undefined;
+export class InferenceError extends CodedError<InferenceErrorCode> {
+  override readonly name: string = "InferenceError";
   /** When a retry may succeed (the queue is full). */
   readonly retryAfterSeconds: number | undefined;
 
@@ -19,10 +19,7 @@ export class InferenceError extends Error {
     message: string,
     options: { field?: string | undefined; retryAfterSeconds?: number; cause?: unknown } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = "InferenceError";
-    this.code = code;
-    this.field = options.field;
+    super(code, message, options);
     this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }

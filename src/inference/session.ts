@@ -24,9 +24,10 @@ export interface Output {
 }
 
 export class SessionError extends InferenceError {
+  override readonly name = "SessionError";
+
   constructor(message: string, options: { cause?: unknown } = {}) {
     super("INFERENCE_FAILED", message, options);
-    this.name = "SessionError";
   }
 }
 

@@ -1,3 +1,5 @@
+import { CodedError } from "../domain/coded-error.js";
+
 export type ServiceErrorCode =
   | "INVALID_MESSAGES"
   | "INVALID_PAIR"
@@ -5,21 +7,8 @@ export type ServiceErrorCode =
   | "USER_NOT_FOUND";
 
 /** What the service layer itself fails with; the web layer maps each code to its problem. */
-export class ServiceError extends Error {
-  readonly code: ServiceErrorCode;
-  /** The request field at fault, e.g. "pairs[2]". */
-  readonly field: string | undefined;
-
-  constructor(
-    code: ServiceErrorCode,
-    message: string,
-    options: { field?: string; cause?: unknown } = {},
-  ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = "ServiceError";
-    this.code = code;
-    this.field = options.field;
-  }
+export class ServiceError extends CodedError<ServiceErrorCode> {
+  override readonly name = "ServiceError";
 }
 
 /** Every error class that crosses from the layers below into the web layer, in one place. */
