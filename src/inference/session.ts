@@ -129,7 +129,7 @@ export class OnnxSession {
       const out: Record<string, Output> = {};
       for (const name of outputNames) {
         const tensor = results[name];
-        if (!tensor || tensor.type !== "float32") {
+        if (tensor?.type !== "float32") {
           throw new SessionError(
             `The ${this.#label} model did not return float32 output "${name}"`,
           );
