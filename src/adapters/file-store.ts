@@ -5,7 +5,7 @@ import {
   openIfExists,
   removeFileDurably,
   writeFileDurably,
-} from "./durable-fs.js";
+} from "../io/durable-fs.js";
 import { AdapterError } from "./errors.js";
 import {
   DEFAULT_MAX_ADAPTER_BYTES,

@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, readSync } from "node:fs";
-import { openIfExists, openSyncIfExists } from "./durable-fs.js";
+import { openIfExists, openSyncIfExists } from "../io/durable-fs.js";
 import type { DecodedWeights } from "./format.js";
 import type { AdapterWeights } from "./types.js";
 
