@@ -1,4 +1,4 @@
-import { FileAdapterStore, type WeightReads } from "./file-store.js";
+import { FileAdapterStore, type WeightReads } from "./file/store.js";
 import type { AdapterShape, AdapterStore } from "./types.js";
 
 export interface OpenStoreOptions {
@@ -16,7 +16,7 @@ export async function openAdapterStore(
 ): Promise<AdapterStore> {
   if (/^rediss?:\/\//i.test(spec)) {
     // Loaded on demand: deployments on a directory never load the Redis client.
-    const { RedisAdapterStore } = await import("./redis-store.js");
+    const { RedisAdapterStore } = await import("./redis/store.js");
     const { onConnectionError } = options;
     return RedisAdapterStore.open({
       url: spec,

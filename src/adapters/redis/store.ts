@@ -1,24 +1,24 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
-import { AdapterError } from "./errors.js";
-import { DEFAULT_MAX_ADAPTER_BYTES, decodeAdapter, encodeAdapter } from "./format.js";
-import { KeyedMutex } from "./keyed-mutex.js";
-import { nextAdapter } from "./next-adapter.js";
+import { AdapterError } from "../errors.js";
+import { DEFAULT_MAX_ADAPTER_BYTES, decodeAdapter, encodeAdapter } from "../format.js";
+import { KeyedMutex } from "../keyed-mutex.js";
+import { nextAdapter } from "../next-adapter.js";
+import type { Adapter, AdapterShape, AdapterStore, AdapterUpdate } from "../types.js";
+import { assertUserId } from "../user-id.js";
+import { assertAdapterShape } from "../validate.js";
 import {
   DEFAULT_REDIS_TIMINGS,
   failFastOptions,
   type RedisConnectionTimings,
-} from "./redis/connection-options.js";
-import { InvalidationFeed } from "./redis/invalidation-feed.js";
-import { encodeInvalidation } from "./redis/invalidation-message.js";
-import { type RedisKeys, redisKeys } from "./redis/keys.js";
-import { redisFailureReason, toStoreError } from "./redis/redis-errors.js";
-import { parseRedisUrl } from "./redis/redis-url.js";
-import { DELETE_RECORD, WRITE_IF_VERSION } from "./redis/scripts.js";
-import type { Adapter, AdapterShape, AdapterStore, AdapterUpdate } from "./types.js";
-import { assertUserId } from "./user-id.js";
-import { assertAdapterShape } from "./validate.js";
+} from "./connection-options.js";
+import { InvalidationFeed } from "./invalidation-feed.js";
+import { encodeInvalidation } from "./invalidation-message.js";
+import { type RedisKeys, redisKeys } from "./keys.js";
+import { redisFailureReason, toStoreError } from "./redis-errors.js";
+import { parseRedisUrl } from "./redis-url.js";
+import { DELETE_RECORD, WRITE_IF_VERSION } from "./scripts.js";
 
 export interface RedisAdapterStoreOptions {
   /** `redis://[user:password@]host:port/db[?prefix=p]`, or rediss:// for TLS. */

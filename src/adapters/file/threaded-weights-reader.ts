@@ -1,6 +1,7 @@
 import type { Worker } from "node:worker_threads";
-import { spawnModuleWorker } from "../threads/spawn-worker.js";
-import { AdapterError, type AdapterErrorCode } from "./errors.js";
+import { spawnModuleWorker } from "../../threads/spawn-worker.js";
+import { AdapterError, type AdapterErrorCode } from "../errors.js";
+import type { AdapterWeights } from "../types.js";
 import {
   READ_ABSENT,
   READ_FOUND,
@@ -8,7 +9,6 @@ import {
   type ReadReply,
   type ReadWorkerData,
 } from "./read-worker-protocol.js";
-import type { AdapterWeights } from "./types.js";
 
 interface Pending {
   user: string;

@@ -5,29 +5,29 @@ import {
   openIfExists,
   removeFileDurably,
   writeFileDurably,
-} from "../io/durable-fs.js";
-import { AdapterError } from "./errors.js";
+} from "../../io/durable-fs.js";
+import { AdapterError } from "../errors.js";
 import {
   DEFAULT_MAX_ADAPTER_BYTES,
   decodeAdapter,
   decodeAdapterWeights,
   encodeAdapter,
-} from "./format.js";
-import { KeyedMutex } from "./keyed-mutex.js";
-import { nextAdapter } from "./next-adapter.js";
-import { adapterPathUnder, rootPrefix } from "./paths.js";
-import { scanStore } from "./scan.js";
-import { StoreCount } from "./store-count.js";
-import { ThreadedWeightsReader } from "./threaded-weights-reader.js";
+} from "../format.js";
+import { KeyedMutex } from "../keyed-mutex.js";
+import { nextAdapter } from "../next-adapter.js";
 import type {
   Adapter,
   AdapterShape,
   AdapterStore,
   AdapterUpdate,
   AdapterWeights,
-} from "./types.js";
-import { assertUserId } from "./user-id.js";
-import { assertAdapterShape } from "./validate.js";
+} from "../types.js";
+import { assertUserId } from "../user-id.js";
+import { assertAdapterShape } from "../validate.js";
+import { adapterPathUnder, rootPrefix } from "./paths.js";
+import { scanStore } from "./scan.js";
+import { StoreCount } from "./store-count.js";
+import { ThreadedWeightsReader } from "./threaded-weights-reader.js";
 import {
   readWeights,
   readWeightsSync,
