@@ -1,7 +1,9 @@
 import type { Worker } from "node:worker_threads";
 import { spawnModuleWorker } from "../../threads/spawn-worker.js";
 import { AdapterError, type AdapterErrorCode } from "../errors.js";
+import { storeClosedError } from "../store-io.js";
 import type { AdapterWeights } from "../types.js";
+import { FILE_IO } from "./file-io.js";
 import {
   READ_ABSENT,
   READ_FOUND,
@@ -51,7 +53,7 @@ export class ThreadedWeightsReader {
 
   read(user: string): Promise<AdapterWeights | undefined> {
     if (this.#closed) {
-      return Promise.reject(new AdapterError("STORE_UNAVAILABLE", "adapter store is closed"));
+      return Promise.reject(storeClosedError());
     }
     return new Promise((resolve, reject) => {
       this.#queue.push({ user, resolve, reject });
@@ -81,7 +83,7 @@ export class ThreadedWeightsReader {
     this.#closed = true;
     const worker = this.#worker;
     this.#worker = undefined;
-    this.#failAll(new AdapterError("STORE_UNAVAILABLE", "adapter store is closed"));
+    this.#failAll(storeClosedError());
     if (worker === undefined) return;
     // A thread blocked in a read of a stalled disk takes its termination only when the read
     // returns; shutdown does not wait for that (the thread is unref'd and dies with the process).
@@ -165,9 +167,5 @@ function failureError(user: string, failure: ReadFailure | null): AdapterError {
   const cause = Object.assign(new Error(failure?.message ?? "read failed"), {
     code: failure?.ioCode,
   });
-  return new AdapterError(
-    "STORE_UNAVAILABLE",
-    `adapter store could not read the adapter of user ${user} (${failure?.ioCode ?? "error"})`,
-    { user, cause },
-  );
+  return FILE_IO.userError(user, "read", cause);
 }
