@@ -45,7 +45,8 @@ export interface FileAdapterStoreOptions {
   /** Temp files older than this are removed at open even if their writer may live; default 60 s. */
   tempFileMaxAgeMs?: number;
   /**
-   * How getWeights reads (scoring's path for uncached users):
+   * How getWeights reads (scoring's path for uncached users). The server always reads "worker",
+   * which measured best; the others stay for the tests and for measuring against it:
    * - "worker" (default): on a thread of the store's own, batched; the event loop sends one
    *   message per batch, and a stalled disk stalls only that thread.
    * - "sync": synchronous preads on the event loop: the least latency for a lone request.
