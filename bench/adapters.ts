@@ -1,8 +1,8 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { FileAdapterStore } from "../src/adapters/file-store.js";
+import { adapterPath } from "../src/adapters/file/paths.js";
+import { FileAdapterStore } from "../src/adapters/file/store.js";
 import { encodeAdapter } from "../src/adapters/format.js";
-import { adapterPath } from "../src/adapters/paths.js";
 import type { Adapter, AdapterDraft } from "../src/adapters/types.js";
 import { SeededRandom } from "../src/math/seeded-random.js";
 import { forEachConcurrently } from "./concurrency.js";

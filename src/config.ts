@@ -131,12 +131,6 @@ export const SETTINGS = {
     help: "Memory for cached user adapters",
     arg: "bytes",
   },
-  adapterReads: {
-    schema: z.enum(["worker", "sync", "threadpool"]),
-    default: "worker",
-    help: "How scoring reads uncached adapters from a directory: batched on a reader thread (worker), with synchronous preads on the event loop (sync), or through libuv's thread pool (threadpool)",
-    arg: "mode",
-  },
   negativeCacheMs: {
     schema: int(0),
     default: 2000,

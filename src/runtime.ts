@@ -97,11 +97,7 @@ export async function createRuntime(
     },
     observer: hooks,
   });
-  const store = await openAdapterStore(
-    config.adapters,
-    { k: head.k, m: head.m },
-    { weightReads: config.adapterReads },
-  );
+  const store = await openAdapterStore(config.adapters, { k: head.k, m: head.m });
   const adapters = new AdapterCache(store, {
     maxBytes: config.adapterCacheBytes,
     negativeTtlMs: config.negativeCacheMs,

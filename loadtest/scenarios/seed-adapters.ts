@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { FileAdapterStore } from "../../src/adapters/file-store.js";
+import { FileAdapterStore } from "../../src/adapters/file/store.js";
 import { encodeAdapter } from "../../src/adapters/format.js";
 import { DEFAULT_MODEL_DIR } from "../../src/config.js";
 import { readHead } from "../../src/model/head-file.js";

@@ -1,11 +1,9 @@
-import { FileAdapterStore, type WeightReads } from "./file-store.js";
+import { FileAdapterStore } from "./file/store.js";
 import type { AdapterShape, AdapterStore } from "./types.js";
 
 export interface OpenStoreOptions {
   /** Redis connection errors (one per failed reconnection attempt while Redis is away), for logs. */
   onConnectionError?: (error: Error) => void;
-  /** Directory stores: see FileAdapterStoreOptions.weightReads. */
-  weightReads?: WeightReads;
 }
 
 /** `--adapters` takes a directory, or a redis:// (rediss://) URL. */
@@ -16,7 +14,7 @@ export async function openAdapterStore(
 ): Promise<AdapterStore> {
   if (/^rediss?:\/\//i.test(spec)) {
     // Loaded on demand: deployments on a directory never load the Redis client.
-    const { RedisAdapterStore } = await import("./redis-store.js");
+    const { RedisAdapterStore } = await import("./redis/store.js");
     const { onConnectionError } = options;
     return RedisAdapterStore.open({
       url: spec,
@@ -24,10 +22,5 @@ export async function openAdapterStore(
       ...(onConnectionError && { onConnectionError }),
     });
   }
-  const { weightReads } = options;
-  return FileAdapterStore.open({
-    root: spec,
-    shape,
-    ...(weightReads !== undefined && { weightReads }),
-  });
+  return FileAdapterStore.open({ root: spec, shape });
 }

@@ -1,5 +1,5 @@
 import { AdapterError } from "./errors.js";
-import type { AdapterDraft, AdapterShape } from "./types.js";
+import type { AdapterDraft, AdapterShape, AdapterUpdate } from "./types.js";
 
 export const MAX_HEAD_HASH_CHARS = 256;
 
@@ -110,5 +110,22 @@ function checkMetrics(metrics: unknown, fail: (detail: string) => never): void {
     if (typeof value !== "number" || !Number.isFinite(value)) {
       fail(`metric ${JSON.stringify(name)} is not a finite number`);
     }
+  }
+}
+
+/** Throws INVALID_ADAPTER when an encoded adapter is larger than the store takes. */
+export function assertEncodedSize(user: string, bytes: Uint8Array, maxBytes: number): void {
+  if (bytes.byteLength > maxBytes) {
+    throw new AdapterError(
+      "INVALID_ADAPTER",
+      `adapter of user ${user} needs ${bytes.byteLength} bytes, more than the ${maxBytes} allowed`,
+      { user },
+    );
+  }
+}
+
+export function assertUpdateFunction(update: unknown): asserts update is AdapterUpdate {
+  if (typeof update !== "function") {
+    throw new TypeError("expected update to be a function of the current adapter");
   }
 }

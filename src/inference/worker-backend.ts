@@ -1,8 +1,9 @@
 import type { Worker } from "node:worker_threads";
+import { RequestReply } from "../threads/request-reply.js";
 import { spawnModuleWorker } from "../threads/spawn-worker.js";
 import type { Backend, TextFeatures, TokenSeq } from "./backend.js";
 import type { OnnxBackendOptions } from "./onnx-backend.js";
-import type { SerializedError, WorkerReply } from "./worker-protocol.js";
+import type { EmbeddedReply, SerializedError, WorkerReply } from "./worker-protocol.js";
 
 export class BackendWorkerError extends Error {
   readonly code: string;
@@ -13,24 +14,17 @@ export class BackendWorkerError extends Error {
   }
 }
 
-interface Pending {
-  resolve: (features: TextFeatures[]) => void;
-  reject: (error: unknown) => void;
-  size: number;
-}
-
 /**
  * The backend on a worker thread, so the event loop keeps accepting, parsing and answering
  * requests (and the batcher keeps filling the next batch) while a batch runs.
  */
 export class WorkerBackend implements Backend {
   readonly #worker: Worker;
-  readonly #pending = new Map<number, Pending>();
+  readonly #requests = new RequestReply<EmbeddedReply>();
   readonly #onInference: OnnxBackendOptions["onInference"];
   readonly provider: string;
   readonly k: number;
   readonly m: number;
-  #nextId = 1;
   #failure: Error | undefined;
   #failureListeners: ((error: Error) => void)[] = [];
 
@@ -89,39 +83,36 @@ export class WorkerBackend implements Backend {
   embed(batch: readonly TokenSeq[]): Promise<TextFeatures[]> {
     if (batch.length === 0) return Promise.resolve([]);
     if (this.#failure) return Promise.reject(this.#failure);
-    const id = this.#nextId++;
-    return new Promise<TextFeatures[]>((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject, size: batch.length });
+    const embedded = this.#requests.request((id) => {
       const plain = batch.map((seq) =>
         seq.typeIds ? { ids: seq.ids, typeIds: seq.typeIds } : { ids: seq.ids },
       );
       this.#worker.postMessage({ type: "embed", id, batch: plain });
     });
+    return embedded.then((reply) => this.#features(reply, batch.length));
   }
 
   #receive(reply: WorkerReply): void {
-    if (reply.type !== "embedded" && reply.type !== "embed-failed") return;
-    const pending = this.#pending.get(reply.id);
-    if (!pending) return;
-    this.#pending.delete(reply.id);
-    if (reply.type === "embed-failed") {
-      pending.reject(new BackendWorkerError(reply.error));
-      return;
+    if (reply.type === "embedded") this.#requests.resolve(reply.id, reply);
+    else if (reply.type === "embed-failed") {
+      this.#requests.reject(reply.id, new BackendWorkerError(reply.error));
     }
-    this.#onInference?.(reply.seconds, pending.size);
+  }
+
+  #features(reply: EmbeddedReply, size: number): TextFeatures[] {
+    this.#onInference?.(reply.seconds, size);
     const width = this.k * this.m;
-    const features: TextFeatures[] = new Array(pending.size);
-    for (let i = 0; i < pending.size; i++) {
+    const features: TextFeatures[] = new Array(size);
+    for (let i = 0; i < size; i++) {
       features[i] = { base: reply.base[i]!, proj: reply.proj.slice(i * width, (i + 1) * width) };
     }
-    pending.resolve(features);
+    return features;
   }
 
   #fail(error: Error): void {
     const first = this.#failure === undefined;
     this.#failure ??= error;
-    for (const pending of this.#pending.values()) pending.reject(error);
-    this.#pending.clear();
+    this.#requests.rejectAll(error);
     if (first) for (const listener of this.#failureListeners.splice(0)) listener(error);
   }
 

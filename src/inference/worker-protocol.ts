@@ -8,10 +8,18 @@ export interface SerializedError {
 
 export type WorkerRequest = { type: "embed"; id: number; batch: TokenSeq[] } | { type: "dispose" };
 
+export interface EmbeddedReply {
+  type: "embedded";
+  id: number;
+  base: Float32Array;
+  proj: Float32Array;
+  seconds: number;
+}
+
 export type WorkerReply =
   | { type: "ready"; provider: string }
   | { type: "failed"; error: SerializedError }
   | { type: "log"; message: string }
-  | { type: "embedded"; id: number; base: Float32Array; proj: Float32Array; seconds: number }
+  | EmbeddedReply
   | { type: "embed-failed"; id: number; error: SerializedError }
   | { type: "disposed" };

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { writeFileDurably } from "../adapters/durable-fs.js";
+import { writeFileDurably } from "../io/durable-fs.js";
 import { decodeSafetensors, encodeSafetensors, type Tensor } from "./safetensors.js";
 
 export const HEAD_FILE = "head.safetensors";

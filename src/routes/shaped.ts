@@ -4,7 +4,7 @@ import type { AppState } from "../http/app-state.js";
 import { raceSignal, requestSignal } from "../http/request-signal.js";
 import { problemResponses } from "../schemas/common.js";
 import { shapedRequest, shapedResponse } from "../schemas/shaped.js";
-import { penalties, shapeRewards } from "../shaping/index.js";
+import { penalties, shapeRewards } from "../shaping/shape.js";
 import { personalizationBody } from "./personalization-body.js";
 
 export const shapedRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Config }> = async (

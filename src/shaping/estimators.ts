@@ -1,9 +1,3 @@
-import {
-  DEFAULT_LOGPROB_FIELDS,
-  type LogprobFields,
-  validateLogprobs,
-} from "./validate-logprobs.js";
-
 /** Per-token penalty estimators of the divergence between the policy π and the reference π_ref. */
 export type Estimator = "kl" | "abs" | "k2" | "k3" | "js" | "none";
 
@@ -68,18 +62,4 @@ export function assertEstimator(value: unknown): asserts value is Estimator {
       `expected estimator to be one of ${ESTIMATORS.join(", ")}, got ${String(value)}`,
     );
   }
-}
-
-/** Per-token penalties; validates the log-probs and names `fields` in any InvalidLogprobsError. */
-export function penalties(
-  estimator: Estimator,
-  policy: readonly number[],
-  ref: readonly number[],
-  fields: LogprobFields = DEFAULT_LOGPROB_FIELDS,
-): Float64Array {
-  assertEstimator(estimator);
-  validateLogprobs(policy, ref, fields);
-  const out = new Float64Array(policy.length);
-  for (let t = 0; t < policy.length; t++) out[t] = tokenPenalty(estimator, policy[t]!, ref[t]!);
-  return out;
 }

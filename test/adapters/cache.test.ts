@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { adapterByteSize, weightsByteSize } from "../../src/adapters/adapter-size.js";
 import { AdapterCache, type AdapterCacheOptions } from "../../src/adapters/cache.js";
-import { FileAdapterStore } from "../../src/adapters/file-store.js";
+import { FileAdapterStore } from "../../src/adapters/file/store.js";
 import type { Adapter } from "../../src/adapters/types.js";
 import { draftFor, SHAPE, seedOf } from "./fixtures/adapter-data.js";
 import { SpyStore } from "./fixtures/spy-store.js";

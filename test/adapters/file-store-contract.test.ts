@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { FileAdapterStore } from "../../src/adapters/file-store.js";
-import { adapterPath } from "../../src/adapters/paths.js";
+import { adapterPath } from "../../src/adapters/file/paths.js";
+import { FileAdapterStore } from "../../src/adapters/file/store.js";
 import { SHAPE } from "./fixtures/adapter-data.js";
 import { useTempDirs } from "./fixtures/temp-dirs.js";
 import { describeStoreContract } from "./store-contract.js";

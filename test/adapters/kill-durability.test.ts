@@ -3,8 +3,8 @@ import { once } from "node:events";
 import { readdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { FileAdapterStore } from "../../src/adapters/file-store.js";
-import { isAdapterFileName } from "../../src/adapters/paths.js";
+import { isAdapterFileName } from "../../src/adapters/file/paths.js";
+import { FileAdapterStore } from "../../src/adapters/file/store.js";
 import { SHAPE, seedOf, WRITER_USERS } from "./fixtures/adapter-data.js";
 import { useTempDirs } from "./fixtures/temp-dirs.js";
 

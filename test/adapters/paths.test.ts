@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { adapterPath, isAdapterFileName, userHash } from "../../src/adapters/paths.js";
+import { adapterPath, isAdapterFileName } from "../../src/adapters/file/paths.js";
+import { userHash } from "../../src/adapters/user-hash.js";
 
 describe("adapter paths", () => {
   it("derive from sha256 of the user id, sharded by its first two bytes", () => {

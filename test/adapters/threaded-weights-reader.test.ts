@@ -3,13 +3,13 @@ import { constants } from "node:fs";
 import { mkdir, open, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { describe, expect, it } from "vitest";
-import { FileAdapterStore } from "../../src/adapters/file-store.js";
-import { DEFAULT_MAX_ADAPTER_BYTES } from "../../src/adapters/format.js";
-import { adapterPath, rootPrefix } from "../../src/adapters/paths.js";
+import { adapterPath, rootPrefix } from "../../src/adapters/file/paths.js";
+import { FileAdapterStore } from "../../src/adapters/file/store.js";
 import {
   CLOSE_WAIT_MS,
   ThreadedWeightsReader,
-} from "../../src/adapters/threaded-weights-reader.js";
+} from "../../src/adapters/file/threaded-weights-reader.js";
+import { DEFAULT_MAX_ADAPTER_BYTES } from "../../src/adapters/format.js";
 import { draftFor, SHAPE } from "./fixtures/adapter-data.js";
 import { useTempDirs } from "./fixtures/temp-dirs.js";
 

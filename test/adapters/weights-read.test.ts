@@ -1,8 +1,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { readWeights, readWeightsSync } from "../../src/adapters/file/weights-read.js";
 import { decodeAdapterWeights, encodeAdapter } from "../../src/adapters/format.js";
-import { readWeights, readWeightsSync } from "../../src/adapters/weights-read.js";
 import { draftFor, SHAPE } from "./fixtures/adapter-data.js";
 import { useTempDirs } from "./fixtures/temp-dirs.js";
 

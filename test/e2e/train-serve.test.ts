@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FileAdapterStore } from "../../src/adapters/file-store.js";
+import { FileAdapterStore } from "../../src/adapters/file/store.js";
 import { runFit } from "../../src/commands/fit.js";
 import { DEFAULT_MODEL_DIR } from "../../src/config.js";
 import { readHead } from "../../src/model/head-file.js";

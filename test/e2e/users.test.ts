@@ -1,7 +1,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { adapterPath } from "../../src/adapters/file/paths.js";
 import { encodeAdapter } from "../../src/adapters/format.js";
-import { adapterPath } from "../../src/adapters/paths.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { planted, putAdapter } from "../helpers/teacher.js";
 

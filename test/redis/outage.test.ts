@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { toDraft } from "../../src/adapters/import.js";
-import { RedisAdapterStore } from "../../src/adapters/redis-store.js";
+import { RedisAdapterStore } from "../../src/adapters/redis/store.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { testAdapter } from "./adapter-file.js";
 import { describeWithRedis, RedisServer } from "./redis-server.js";

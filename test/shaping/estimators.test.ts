@@ -2,11 +2,10 @@ import { describe, expect, it } from "vitest";
 import {
   ESTIMATORS,
   type Estimator,
-  InvalidLogprobsError,
   K3_MAX_LOG_RATIO,
-  penalties,
   tokenPenalty,
-} from "../../src/shaping/index.js";
+} from "../../src/shaping/estimators.js";
+import { InvalidLogprobsError, penalties } from "../../src/shaping/shape.js";
 
 const LN2 = Math.LN2;
 

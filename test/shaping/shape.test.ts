@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { ESTIMATORS } from "../../src/shaping/estimators.js";
 import {
-  ESTIMATORS,
   InvalidLogprobsError,
   penalties,
   RewardOverflowError,
   shapeRewards,
-} from "../../src/shaping/index.js";
+} from "../../src/shaping/shape.js";
 
 // Deterministic log-probs in (−12, 0] from a small LCG.
 function logprobs(n: number, seed: number): number[] {

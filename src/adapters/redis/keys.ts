@@ -1,4 +1,4 @@
-import { userHash } from "../paths.js";
+import { userHash } from "../user-hash.js";
 
 export const DEFAULT_REDIS_PREFIX = "sharelora:";
 const MAX_PREFIX_CHARS = 128;

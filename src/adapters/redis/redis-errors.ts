@@ -1,4 +1,5 @@
 import { AdapterError } from "../errors.js";
+import { StoreIo } from "../store-io.js";
 
 /**
  * What went wrong talking to Redis, in words fit for the requesting user: never the server's
@@ -13,19 +14,15 @@ export function redisFailureReason(error: unknown): string {
   return "Redis is unreachable";
 }
 
-/** A failed Redis call as an AdapterError: a wrongly typed record is corrupt, the rest unavailable. */
-export function toStoreError(error: unknown, user: string, action: string): AdapterError {
-  if (error instanceof AdapterError) return error;
-  if (error instanceof Error && error.name === "ReplyError" && /^WRONGTYPE/.test(error.message)) {
-    return new AdapterError(
-      "ADAPTER_CORRUPT",
-      `adapter of user ${user}: the stored record is not a Redis hash`,
-      { user, cause: error },
-    );
-  }
-  return new AdapterError(
-    "STORE_UNAVAILABLE",
-    `adapter store could not ${action} the adapter of user ${user}: ${redisFailureReason(error)}`,
-    { user, cause: error },
-  );
-}
+/** Failed Redis calls as AdapterErrors: a wrongly typed record is corrupt, the rest unavailable. */
+export const REDIS_IO = new StoreIo({
+  reason: (error) => `: ${redisFailureReason(error)}`,
+  recordFault: (error, user) =>
+    error instanceof Error && error.name === "ReplyError" && /^WRONGTYPE/.test(error.message)
+      ? new AdapterError(
+          "ADAPTER_CORRUPT",
+          `adapter of user ${user}: the stored record is not a Redis hash`,
+          { user, cause: error },
+        )
+      : undefined,
+});

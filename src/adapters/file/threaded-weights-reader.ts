@@ -1,14 +1,18 @@
 import type { Worker } from "node:worker_threads";
-import { spawnModuleWorker } from "../threads/spawn-worker.js";
-import { AdapterError, type AdapterErrorCode } from "./errors.js";
+import { RequestReply } from "../../threads/request-reply.js";
+import { spawnModuleWorker } from "../../threads/spawn-worker.js";
+import { AdapterError, type AdapterErrorCode } from "../errors.js";
+import { storeClosedError } from "../store-io.js";
+import type { AdapterWeights } from "../types.js";
+import { FILE_IO } from "./file-io.js";
 import {
   READ_ABSENT,
   READ_FOUND,
   type ReadFailure,
   type ReadReply,
+  type ReadRequest,
   type ReadWorkerData,
 } from "./read-worker-protocol.js";
-import type { AdapterWeights } from "./types.js";
 
 interface Pending {
   user: string;
@@ -36,10 +40,10 @@ const MAX_GAP_MS = 100;
  */
 export class ThreadedWeightsReader {
   readonly #data: ReadWorkerData;
+  /** At most one batch: the next gathers while it is out. */
+  readonly #batches = new RequestReply<ReadReply>();
   #worker: Worker | undefined;
   #queue: Pending[] = [];
-  #inFlight: Pending[] | undefined;
-  #nextId = 1;
   #flushPending = false;
   #lastRead = performance.now();
   #meanGapMs = MAX_GAP_MS;
@@ -50,16 +54,14 @@ export class ThreadedWeightsReader {
   }
 
   read(user: string): Promise<AdapterWeights | undefined> {
-    if (this.#closed) {
-      return Promise.reject(new AdapterError("STORE_UNAVAILABLE", "adapter store is closed"));
-    }
+    if (this.#closed) return Promise.reject(storeClosedError());
     return new Promise((resolve, reject) => {
       this.#queue.push({ user, resolve, reject });
       const now = performance.now();
       const gap = Math.min(now - this.#lastRead, MAX_GAP_MS);
       this.#meanGapMs += GAP_SMOOTHING * (gap - this.#meanGapMs);
       this.#lastRead = now;
-      if (this.#inFlight !== undefined || this.#flushPending) return;
+      if (this.#batches.size > 0 || this.#flushPending) return;
       this.#flushPending = true;
       const flush = () => {
         this.#flushPending = false;
@@ -81,7 +83,9 @@ export class ThreadedWeightsReader {
     this.#closed = true;
     const worker = this.#worker;
     this.#worker = undefined;
-    this.#failAll(new AdapterError("STORE_UNAVAILABLE", "adapter store is closed"));
+    const closed = storeClosedError();
+    this.#batches.rejectAll(closed);
+    for (const pending of this.#queue.splice(0)) pending.reject(closed);
     if (worker === undefined) return;
     // A thread blocked in a read of a stalled disk takes its termination only when the read
     // returns; shutdown does not wait for that (the thread is unref'd and dies with the process).
@@ -95,32 +99,26 @@ export class ThreadedWeightsReader {
   }
 
   #send(): void {
-    if (this.#inFlight !== undefined || this.#queue.length === 0 || this.#closed) return;
+    if (this.#batches.size > 0 || this.#queue.length === 0 || this.#closed) return;
     const batch = this.#queue.splice(0, MAX_READ_BATCH);
-    this.#inFlight = batch;
-    this.#ensureWorker().postMessage({ id: this.#nextId++, users: batch.map((p) => p.user) });
+    const users = batch.map((p) => p.user);
+    this.#batches
+      .request((id) => this.#ensureWorker().postMessage({ id, users } satisfies ReadRequest))
+      .then(
+        (reply) => this.#deliver(batch, reply),
+        (error: unknown) => this.#fail(batch, error),
+      );
   }
 
   #ensureWorker(): Worker {
     if (this.#worker !== undefined) return this.#worker;
     const worker = spawnModuleWorker(new URL("./read-worker.js", import.meta.url), this.#data);
     worker.unref();
-    worker.on("message", (reply: ReadReply) => this.#receive(reply));
+    worker.on("message", (reply: ReadReply) => this.#batches.resolve(reply.id, reply));
     const lost = (reason: string) => {
       if (this.#worker !== worker) return;
       this.#worker = undefined;
-      const batch = this.#inFlight ?? [];
-      this.#inFlight = undefined;
-      for (const pending of batch) {
-        pending.reject(
-          new AdapterError(
-            "STORE_UNAVAILABLE",
-            `adapter store could not read the adapter of user ${pending.user} (${reason})`,
-            { user: pending.user },
-          ),
-        );
-      }
-      this.#send();
+      this.#batches.rejectAll(new Error(reason));
     };
     worker.on("error", (error) => lost(`reader thread failed: ${error.message}`));
     worker.on("exit", (code) => lost(`reader thread exited with code ${code}`));
@@ -128,10 +126,7 @@ export class ThreadedWeightsReader {
     return worker;
   }
 
-  #receive(reply: ReadReply): void {
-    const batch = this.#inFlight;
-    this.#inFlight = undefined;
-    if (batch === undefined) return;
+  #deliver(batch: Pending[], reply: ReadReply): void {
     const { k, m } = this.#data.shape;
     const width = k * m;
     batch.forEach((pending, i) => {
@@ -151,10 +146,21 @@ export class ThreadedWeightsReader {
     this.#send();
   }
 
-  #failAll(error: AdapterError): void {
-    for (const pending of [...(this.#inFlight ?? []), ...this.#queue]) pending.reject(error);
-    this.#inFlight = undefined;
-    this.#queue = [];
+  /** The reader was closed (an AdapterError), or the batch's thread died: `error` says why. */
+  #fail(batch: Pending[], error: unknown): void {
+    const reason = error instanceof Error ? error.message : String(error);
+    for (const pending of batch) {
+      pending.reject(
+        error instanceof AdapterError
+          ? error
+          : new AdapterError(
+              "STORE_UNAVAILABLE",
+              `adapter store could not read the adapter of user ${pending.user} (${reason})`,
+              { user: pending.user },
+            ),
+      );
+    }
+    this.#send();
   }
 }
 
@@ -165,9 +171,5 @@ function failureError(user: string, failure: ReadFailure | null): AdapterError {
   const cause = Object.assign(new Error(failure?.message ?? "read failed"), {
     code: failure?.ioCode,
   });
-  return new AdapterError(
-    "STORE_UNAVAILABLE",
-    `adapter store could not read the adapter of user ${user} (${failure?.ioCode ?? "error"})`,
-    { user, cause },
-  );
+  return FILE_IO.userError(user, "read", cause);
 }

@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, readSync } from "node:fs";
-import { openIfExists, openSyncIfExists } from "./durable-fs.js";
-import type { DecodedWeights } from "./format.js";
-import type { AdapterWeights } from "./types.js";
+import { openIfExists, openSyncIfExists } from "../../io/durable-fs.js";
+import type { DecodedWeights } from "../format.js";
+import type { AdapterWeights } from "../types.js";
 
 /** Decodes from the file's leading bytes, or asks for more of them. */
 export type WeightsDecoder = (prefix: Uint8Array, fileBytes: number) => DecodedWeights;

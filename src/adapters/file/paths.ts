@@ -1,12 +1,7 @@
-import { hash } from "node:crypto";
 import { join, sep } from "node:path";
+import { userHash } from "../user-hash.js";
 
 export const ADAPTER_FILE_SUFFIX = ".safetensors";
-
-/** Hex sha256 of the user id: file names never contain the raw id. */
-export function userHash(user: string): string {
-  return hash("sha256", user, "hex");
-}
 
 /** `<root>/<h[0..2]>/<h[2..4]>/<h>.safetensors`, h = sha256(user). */
 export function adapterPath(root: string, user: string): string {

@@ -1,33 +1,34 @@
 import { dirname, resolve } from "node:path";
 import {
-  errorCode,
   makeDirectoryDurably,
   openIfExists,
   removeFileDurably,
   writeFileDurably,
-} from "./durable-fs.js";
-import { AdapterError } from "./errors.js";
+} from "../../io/durable-fs.js";
+import { AdapterError } from "../errors.js";
 import {
   DEFAULT_MAX_ADAPTER_BYTES,
   decodeAdapter,
   decodeAdapterWeights,
   encodeAdapter,
-} from "./format.js";
-import { KeyedMutex } from "./keyed-mutex.js";
-import { nextAdapter } from "./next-adapter.js";
-import { adapterPathUnder, rootPrefix } from "./paths.js";
-import { scanStore } from "./scan.js";
-import { StoreCount } from "./store-count.js";
-import { ThreadedWeightsReader } from "./threaded-weights-reader.js";
+} from "../format.js";
+import { KeyedMutex } from "../keyed-mutex.js";
+import { nextAdapter } from "../next-adapter.js";
+import { storeClosedError } from "../store-io.js";
 import type {
   Adapter,
   AdapterShape,
   AdapterStore,
   AdapterUpdate,
   AdapterWeights,
-} from "./types.js";
-import { assertUserId } from "./user-id.js";
-import { assertAdapterShape } from "./validate.js";
+} from "../types.js";
+import { assertUserId } from "../user-id.js";
+import { assertAdapterShape, assertEncodedSize, assertUpdateFunction } from "../validate.js";
+import { FILE_IO } from "./file-io.js";
+import { adapterPathUnder, rootPrefix } from "./paths.js";
+import { scanStore } from "./scan.js";
+import { StoreCount } from "./store-count.js";
+import { ThreadedWeightsReader } from "./threaded-weights-reader.js";
 import {
   readWeights,
   readWeightsSync,
@@ -44,7 +45,8 @@ export interface FileAdapterStoreOptions {
   /** Temp files older than this are removed at open even if their writer may live; default 60 s. */
   tempFileMaxAgeMs?: number;
   /**
-   * How getWeights reads (scoring's path for uncached users):
+   * How getWeights reads (scoring's path for uncached users). The server always reads "worker",
+   * which measured best; the others stay for the tests and for measuring against it:
    * - "worker" (default): on a thread of the store's own, batched; the event loop sends one
    *   message per batch, and a stalled disk stalls only that thread.
    * - "sync": synchronous preads on the event loop: the least latency for a lone request.
@@ -149,38 +151,28 @@ export class FileAdapterStore implements AdapterStore {
     const decode: WeightsDecoder = (prefix, fileBytes) =>
       decodeAdapterWeights(prefix, fileBytes, options);
     const path = adapterPathUnder(this.#prefix, user);
-    try {
-      return this.#scratch !== undefined
-        ? readWeightsSync(path, decode, this.#scratch)
-        : await readWeights(path, decode, WEIGHTS_READ_BYTES);
-    } catch (error) {
-      // Decoding errors are the file's and say so; only I/O failures become STORE_UNAVAILABLE.
-      if (error instanceof AdapterError) throw error;
-      throw storeError(user, "read", error);
-    }
+    const scratch = this.#scratch;
+    // Decoding errors are the file's and say so; only I/O failures become STORE_UNAVAILABLE.
+    return FILE_IO.forUser(user, "read", () =>
+      scratch !== undefined
+        ? readWeightsSync(path, decode, scratch)
+        : readWeights(path, decode, WEIGHTS_READ_BYTES),
+    );
   }
 
   async update(user: string, update: AdapterUpdate): Promise<Adapter> {
     assertUserId(user);
     this.#assertOpen();
-    if (typeof update !== "function") {
-      throw new TypeError("expected update to be a function of the current adapter");
-    }
+    assertUpdateFunction(update);
     return this.#writes.run(user, async () => {
       await this.#count.scanned;
       const current = await this.#read(user);
       const draft = await update(current);
       const next = nextAdapter(user, current, draft, this.shape);
       const bytes = encodeAdapter(next);
-      if (bytes.byteLength > this.maxFileBytes) {
-        throw new AdapterError(
-          "INVALID_ADAPTER",
-          `adapter of user ${user} needs ${bytes.byteLength} bytes, more than the ${this.maxFileBytes} allowed`,
-          { user },
-        );
-      }
+      assertEncodedSize(user, bytes, this.maxFileBytes);
       const path = adapterPathUnder(this.#prefix, user);
-      await this.#io(user, "write", async () => {
+      await FILE_IO.forUser(user, "write", async () => {
         await makeDirectoryDurably(dirname(path));
         await writeFileDurably(path, bytes);
       });
@@ -195,7 +187,7 @@ export class FileAdapterStore implements AdapterStore {
     return this.#writes.run(user, async () => {
       await this.#count.scanned;
       const path = adapterPathUnder(this.#prefix, user);
-      const removed = await this.#io(user, "delete", () => removeFileDurably(path));
+      const removed = await FILE_IO.forUser(user, "delete", () => removeFileDurably(path));
       if (removed) this.#count.changed(-1);
       return removed;
     });
@@ -203,15 +195,7 @@ export class FileAdapterStore implements AdapterStore {
 
   async count(): Promise<number> {
     this.#assertOpen();
-    try {
-      return await this.#count.value();
-    } catch (error) {
-      throw new AdapterError(
-        "STORE_UNAVAILABLE",
-        `adapter store could not count its adapters (${errorCode(error) ?? "error"})`,
-        { cause: error },
-      );
-    }
+    return FILE_IO.forStore("count its adapters", () => this.#count.value());
   }
 
   /** Refuses new calls at once, then waits for the writes already queued. */
@@ -224,7 +208,7 @@ export class FileAdapterStore implements AdapterStore {
   }
 
   async #read(user: string): Promise<Adapter | undefined> {
-    const bytes = await this.#io(user, "read", () =>
+    const bytes = await FILE_IO.forUser(user, "read", () =>
       readBounded(adapterPathUnder(this.#prefix, user), this.maxFileBytes),
     );
     if (bytes === undefined) return undefined;
@@ -238,26 +222,9 @@ export class FileAdapterStore implements AdapterStore {
     return decodeAdapter(bytes, { user, shape: this.shape, maxBytes: this.maxFileBytes });
   }
 
-  async #io<T>(user: string, action: string, task: () => Promise<T>): Promise<T> {
-    try {
-      return await task();
-    } catch (error) {
-      throw storeError(user, action, error);
-    }
-  }
-
   #assertOpen(): void {
-    if (this.#closed) throw new AdapterError("STORE_UNAVAILABLE", "adapter store is closed");
+    if (this.#closed) throw storeClosedError();
   }
-}
-
-/** Filesystem failures become STORE_UNAVAILABLE; the path stays in the cause, not the message. */
-function storeError(user: string, action: string, error: unknown): AdapterError {
-  return new AdapterError(
-    "STORE_UNAVAILABLE",
-    `adapter store could not ${action} the adapter of user ${user} (${errorCode(error) ?? "error"})`,
-    { user, cause: error },
-  );
 }
 
 const TOO_LARGE = Symbol("too large");

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from "node:worker_threads";
-import { errorCode } from "./durable-fs.js";
-import { AdapterError } from "./errors.js";
-import { decodeAdapterWeights } from "./format.js";
+import { errorCode } from "../../io/durable-fs.js";
+import { AdapterError } from "../errors.js";
+import { decodeAdapterWeights } from "../format.js";
 import { adapterPathUnder } from "./paths.js";
 import {
   READ_ABSENT,

@@ -1,6 +1,6 @@
 import { rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { errorCode, isTempInFlight, namesIn, tempFileOwner } from "./durable-fs.js";
+import { errorCode, isTempInFlight, namesIn, tempFileOwner } from "../../io/durable-fs.js";
 import { isAdapterFileName, isShardName } from "./paths.js";
 
 export interface ScanResult {

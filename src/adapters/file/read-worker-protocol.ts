@@ -1,4 +1,4 @@
-import type { AdapterShape } from "./types.js";
+import type { AdapterShape } from "../types.js";
 
 export interface ReadWorkerData {
   /** The store's root with its separator (rootPrefix). */

@@ -1,24 +1,25 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
-import { AdapterError } from "./errors.js";
-import { DEFAULT_MAX_ADAPTER_BYTES, decodeAdapter, encodeAdapter } from "./format.js";
-import { KeyedMutex } from "./keyed-mutex.js";
-import { nextAdapter } from "./next-adapter.js";
+import { AdapterError } from "../errors.js";
+import { DEFAULT_MAX_ADAPTER_BYTES, decodeAdapter, encodeAdapter } from "../format.js";
+import { KeyedMutex } from "../keyed-mutex.js";
+import { nextAdapter } from "../next-adapter.js";
+import { storeClosedError } from "../store-io.js";
+import type { Adapter, AdapterShape, AdapterStore, AdapterUpdate } from "../types.js";
+import { assertUserId } from "../user-id.js";
+import { assertAdapterShape, assertEncodedSize, assertUpdateFunction } from "../validate.js";
 import {
   DEFAULT_REDIS_TIMINGS,
   failFastOptions,
   type RedisConnectionTimings,
-} from "./redis/connection-options.js";
-import { InvalidationFeed } from "./redis/invalidation-feed.js";
-import { encodeInvalidation } from "./redis/invalidation-message.js";
-import { type RedisKeys, redisKeys } from "./redis/keys.js";
-import { redisFailureReason, toStoreError } from "./redis/redis-errors.js";
-import { parseRedisUrl } from "./redis/redis-url.js";
-import { DELETE_RECORD, WRITE_IF_VERSION } from "./redis/scripts.js";
-import type { Adapter, AdapterShape, AdapterStore, AdapterUpdate } from "./types.js";
-import { assertUserId } from "./user-id.js";
-import { assertAdapterShape } from "./validate.js";
+} from "./connection-options.js";
+import { InvalidationFeed } from "./invalidation-feed.js";
+import { encodeInvalidation } from "./invalidation-message.js";
+import { type RedisKeys, redisKeys } from "./keys.js";
+import { REDIS_IO, redisFailureReason } from "./redis-errors.js";
+import { parseRedisUrl } from "./redis-url.js";
+import { DELETE_RECORD, WRITE_IF_VERSION } from "./scripts.js";
 
 export interface RedisAdapterStoreOptions {
   /** `redis://[user:password@]host:port/db[?prefix=p]`, or rediss:// for TLS. */
@@ -117,22 +118,14 @@ export class RedisAdapterStore implements AdapterStore {
   async update(user: string, update: AdapterUpdate): Promise<Adapter> {
     assertUserId(user);
     this.#assertOpen();
-    if (typeof update !== "function") {
-      throw new TypeError("expected update to be a function of the current adapter");
-    }
+    assertUpdateFunction(update);
     return this.#writes.run(user, async () => {
       for (let attempt = 1; ; attempt++) {
         const current = (await this.#read(user))?.adapter;
         const next = nextAdapter(user, current, await update(current), this.shape);
         const bytes = encodeAdapter(next);
-        if (bytes.byteLength > this.maxAdapterBytes) {
-          throw new AdapterError(
-            "INVALID_ADAPTER",
-            `adapter of user ${user} needs ${bytes.byteLength} bytes, more than the ${this.maxAdapterBytes} allowed`,
-            { user },
-          );
-        }
-        const written = await this.#call(user, "write", () =>
+        assertEncodedSize(user, bytes, this.maxAdapterBytes);
+        const written = await REDIS_IO.forUser(user, "write", () =>
           WRITE_IF_VERSION.run(
             this.#client,
             [this.#keys.adapter(user), this.#keys.count],
@@ -162,7 +155,7 @@ export class RedisAdapterStore implements AdapterStore {
     assertUserId(user);
     this.#assertOpen();
     return this.#writes.run(user, async () => {
-      const removed = await this.#call(user, "delete", () =>
+      const removed = await REDIS_IO.forUser(user, "delete", () =>
         DELETE_RECORD.run(
           this.#client,
           [this.#keys.adapter(user), this.#keys.count],
@@ -175,16 +168,9 @@ export class RedisAdapterStore implements AdapterStore {
 
   async count(): Promise<number> {
     this.#assertOpen();
-    let text: string | null;
-    try {
-      text = await this.#client.get(this.#keys.count);
-    } catch (error) {
-      throw new AdapterError(
-        "STORE_UNAVAILABLE",
-        `adapter store could not count the adapters: ${redisFailureReason(error)}`,
-        { cause: error },
-      );
-    }
+    const text = await REDIS_IO.forStore("count the adapters", () =>
+      this.#client.get(this.#keys.count),
+    );
     const count = Number(text ?? 0);
     return Number.isSafeInteger(count) && count > 0 ? count : 0;
   }
@@ -219,7 +205,7 @@ export class RedisAdapterStore implements AdapterStore {
   }
 
   async #read(user: string): Promise<{ adapter: Adapter } | undefined> {
-    const [version, bytes] = await this.#call(user, "read", () =>
+    const [version, bytes] = await REDIS_IO.forUser(user, "read", () =>
       this.#client.hmgetBuffer(this.#keys.adapter(user), "version", "adapter"),
     );
     if (version == null && bytes == null) return undefined;
@@ -235,14 +221,6 @@ export class RedisAdapterStore implements AdapterStore {
       throw corrupt("the stored version disagrees with the stored adapter");
     }
     return { adapter };
-  }
-
-  async #call<T>(user: string, action: string, task: () => Promise<T>): Promise<T> {
-    try {
-      return await task();
-    } catch (error) {
-      throw toStoreError(error, user, action);
-    }
   }
 
   /** Invalidations flow again; the commands connection must be back too before caches reload. */
@@ -267,7 +245,7 @@ export class RedisAdapterStore implements AdapterStore {
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new AdapterError("STORE_UNAVAILABLE", "adapter store is closed");
+    if (this.#closed) throw storeClosedError();
   }
 }
 
