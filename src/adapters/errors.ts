@@ -1,3 +1,5 @@
+import { CodedError } from "../domain/coded-error.js";
+
 export type AdapterErrorCode =
   | "INVALID_USER_ID"
   | "INVALID_ADAPTER"
@@ -9,8 +11,8 @@ export type AdapterErrorCode =
  * Messages name only the requested user and user-safe details (never another user's id, never a
  * filesystem path), so they can be returned to that user as they are.
  */
-export class AdapterError extends Error {
-  readonly code: AdapterErrorCode;
+export class AdapterError extends CodedError<AdapterErrorCode> {
+  override readonly name = "AdapterError";
   readonly user: string | undefined;
 
   constructor(
@@ -18,9 +20,7 @@ export class AdapterError extends Error {
     message: string,
     options: { user?: string; cause?: unknown } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = "AdapterError";
-    this.code = code;
+    super(code, message, options.cause === undefined ? {} : { cause: options.cause });
     this.user = options.user;
   }
 }

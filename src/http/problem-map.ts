@@ -6,7 +6,7 @@ import {
   ServiceError,
   type ServiceErrorCode,
 } from "../service/errors.js";
-import { InvalidLogprobsError, RewardOverflowError } from "../shaping/index.js";
+import { InvalidLogprobsError, RewardOverflowError } from "../shaping/shape.js";
 import { type ProblemCode, ProblemError } from "./problem-error.js";
 
 /** Each lower-layer code's problem; a new code fails the typecheck until it has one. */

@@ -1,12 +1,19 @@
 import { CodedError } from "../domain/coded-error.js";
 
-export type InferenceErrorCode =
-  | "QUEUE_FULL"
-  | "CANCELLED"
-  | "SHUTTING_DOWN"
-  | "TEXT_TOO_LONG"
-  | "INFERENCE_FAILED"
-  | "BACKEND_RESTARTING";
+const CODES = [
+  "QUEUE_FULL",
+  "CANCELLED",
+  "SHUTTING_DOWN",
+  "TEXT_TOO_LONG",
+  "INFERENCE_FAILED",
+  "BACKEND_RESTARTING",
+] as const;
+
+export type InferenceErrorCode = (typeof CODES)[number];
+
+export function isInferenceCode(code: unknown): code is InferenceErrorCode {
+  return CODES.includes(code as InferenceErrorCode);
+}
 
 /** What the feature engine, its batcher and its backends fail with; none of it knows HTTP. */
 export class InferenceError extends CodedError<InferenceErrorCode> {

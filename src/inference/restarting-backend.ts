@@ -1,4 +1,5 @@
 import type { Backend, TextFeatures, TokenSeq } from "./backend.js";
+import { InferenceError } from "./errors.js";
 
 /** A backend that can die (its worker thread exits) and says so once. */
 export interface MortalBackend extends Backend {
@@ -22,9 +23,12 @@ export type RestartEvent =
   | { type: "restarted"; attempt: number }
   | { type: "restart-failed"; attempt: number; error: unknown };
 
-export class BackendRestartingError extends Error {
-  readonly code = "NOT_READY";
+export class BackendRestartingError extends InferenceError {
   override readonly name = "BackendRestartingError";
+
+  constructor(message: string) {
+    super("BACKEND_RESTARTING", message);
+  }
 }
 
 const DEFAULT_DELAYS_MS = [100, 1000, 5000, 30_000];

@@ -2,15 +2,19 @@ import type { Worker } from "node:worker_threads";
 import { RequestReply } from "../threads/request-reply.js";
 import { spawnModuleWorker } from "../threads/spawn-worker.js";
 import type { Backend, TextFeatures, TokenSeq } from "./backend.js";
+import { InferenceError, isInferenceCode } from "./errors.js";
 import type { OnnxBackendOptions } from "./onnx-backend.js";
 import type { EmbeddedReply, SerializedError, WorkerReply } from "./worker-protocol.js";
 
-export class BackendWorkerError extends Error {
-  readonly code: string;
+/** A failure on the worker thread, as it reported it; its own code is kept as `workerCode`. */
+export class BackendWorkerError extends InferenceError {
+  override readonly name: string;
+  readonly workerCode: string | undefined;
+
   constructor(error: SerializedError) {
-    super(error.message);
+    super(isInferenceCode(error.code) ? error.code : "INFERENCE_FAILED", error.message);
     this.name = error.name;
-    this.code = error.code ?? "INFERENCE_FAILED";
+    this.workerCode = error.code;
   }
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { problemOf } from "../../src/http/problem-map.js";
 import type { TextFeatures, TokenSeq } from "../../src/inference/backend.js";
 import {
   type MortalBackend,
@@ -73,7 +74,9 @@ describe("RestartingBackend", () => {
     expect((await backend.embed(ONE))[0]!.base).toBe(1);
     await backend.kill();
     expect(backend.healthy()).toBe(false);
-    await expect(backend.embed(ONE)).rejects.toMatchObject({ code: "NOT_READY" });
+    const refused = await backend.embed(ONE).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: "BACKEND_RESTARTING" });
+    expect(problemOf(refused)).toMatchObject({ code: "NOT_READY", status: 503 });
     await backend.settled();
     expect(backend.healthy()).toBe(true);
     expect(backend.restarts).toBe(1);
