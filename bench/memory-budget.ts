@@ -15,6 +15,7 @@ export function featureCacheBytes(
       base: 0,
       proj: new Float32Array(head.k * head.m),
       truncated: false,
+      tokens: 0,
     });
   }
   return cache.bytes;

@@ -107,6 +107,40 @@ export const SETTINGS = {
     help: "Most items, pairs or responses in one request",
     arg: "n",
   },
+  maxUsersPerRequest: {
+    schema: int(1),
+    default: 1000,
+    help: "Most users one /v1/score request may list in `users` (every item scored for each)",
+    arg: "n",
+  },
+  maxUserScores: {
+    schema: int(1),
+    default: 262144,
+    help: "Most user × item rewards one /v1/score request may ask for",
+    arg: "n",
+  },
+  unknownUser: {
+    schema: z.enum(["global", "error"]),
+    default: "global",
+    help: "A user without an adapter gets the global reward (global) or a 404 naming the user (error); requests may override it with unknown_user",
+    arg: "policy",
+  },
+  servedModelName: {
+    schema: z
+      .string()
+      .trim()
+      .min(1)
+      .transform((names) =>
+        names
+          .split(",")
+          .map((name) => name.trim())
+          .filter((name) => name.length > 0),
+      )
+      .optional(),
+    default: undefined,
+    help: "Other names /classify accepts for the model besides its id, comma-separated (for example the Hugging Face repo a trainer is configured with)",
+    arg: "names",
+  },
   maxTextChars: {
     schema: int(1),
     default: 32768,

@@ -110,6 +110,7 @@ export async function createRuntime(
     modelId: manifest.id,
     texts,
     uncertainty: new Uncertainty(head.k * head.m),
+    unknownUser: config.unknownUser,
   });
   const users = new UserService({
     store: adapters,

@@ -32,6 +32,7 @@ const SERVICE_PROBLEMS: Record<ServiceErrorCode, ProblemCode> = {
   INVALID_PAIR: "INVALID_REQUEST",
   FIT_FAILED: "FIT_FAILED",
   USER_NOT_FOUND: "USER_NOT_FOUND",
+  UNKNOWN_USER: "USER_NOT_FOUND",
 };
 
 /** The backbone queue's 429, for the early refusal and for a text the batcher turned away. */

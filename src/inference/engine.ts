@@ -59,7 +59,7 @@ export class FeatureEngine {
       async (batch) => {
         this.#backboneTexts += batch.length;
         const features = await this.#backend.embed(batch);
-        return features.map((f) => ({ ...f, truncated: false }));
+        return features.map((f, i) => ({ ...f, truncated: false, tokens: batch[i]!.ids.length }));
       },
       options.batcher,
       this.#observer,

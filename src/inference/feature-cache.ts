@@ -4,6 +4,8 @@ import type { TextFeatures } from "./backend.js";
 
 export interface CachedFeatures extends TextFeatures {
   truncated: boolean;
+  /** Tokens the text took in the backbone. */
+  tokens: number;
 }
 
 /** Measured heap per entry beyond the projection and the key (object, Map and LRU slots). */

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { Config } from "../config.js";
 import type { AppState } from "../http/app-state.js";
+import { ProblemError } from "../http/problem-error.js";
 import { raceSignal, requestSignal } from "../http/request-signal.js";
 import { problemResponses } from "../schemas/common.js";
 import {
@@ -8,10 +9,11 @@ import {
   compareResponse,
   rankRequest,
   rankResponse,
+  scoreMatrixResponse,
   scoreRequest,
   scoreResponse,
 } from "../schemas/score.js";
-import { personalizationBody } from "./personalization-body.js";
+import { personalizationBody, personalizationOf } from "./personalization-body.js";
 
 export const scoringRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Config }> = async (
   app,
@@ -27,16 +29,32 @@ export const scoringRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Con
       schema: {
         summary: "Reward of each (prompt, response) item for a user, or the global reward",
         tags: ["scoring"],
-        body: scoreRequest(limits),
-        response: { 200: scoreResponse, ...problemResponses },
+        body: scoreRequest({ ...limits, maxUsers: config.maxUsersPerRequest }),
+        response: { 200: scoreResponse.or(scoreMatrixResponse), ...problemResponses },
       },
     },
     async (request, reply) => {
       const runtime = state.require();
-      const { user, items, truncate, pessimism } = request.body;
+      const { user, users, items, truncate, pessimism, unknown_user } = request.body;
+      const options = { truncate, pessimism, unknownUser: unknown_user };
+      if (users !== undefined) {
+        checkMatrix(user, users, items, config.maxUserScores);
+        const signal = requestSignal(request, reply, config.requestTimeoutMs);
+        const matrix = await raceSignal(
+          runtime.scoring.scoreMatrix(users, items, { ...options, signal }),
+          signal,
+        );
+        return {
+          model: runtime.modelId,
+          users: matrix.users.map(personalizationOf),
+          rewards: matrix.rewards,
+          truncated: matrix.truncated,
+          ...(matrix.uncertainty === undefined ? {} : { uncertainty: matrix.uncertainty }),
+        };
+      }
       const signal = requestSignal(request, reply, config.requestTimeoutMs);
       const scores = await raceSignal(
-        runtime.scoring.score(user, items, { signal, truncate, pessimism }),
+        runtime.scoring.score(user, items, { ...options, signal }),
         signal,
       );
       return {
@@ -44,6 +62,9 @@ export const scoringRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Con
         rewards: scores.rewards,
         truncated: scores.truncated,
         ...(scores.uncertainty === undefined ? {} : { uncertainty: scores.uncertainty }),
+        ...(scores.items === undefined
+          ? {}
+          : { item_personalization: scores.items.map(personalizationOf) }),
       };
     },
   );
@@ -61,10 +82,15 @@ export const scoringRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Con
     },
     async (request, reply) => {
       const runtime = state.require();
-      const { user, pairs, truncate, pessimism } = request.body;
+      const { user, pairs, truncate, pessimism, unknown_user } = request.body;
       const signal = requestSignal(request, reply, config.requestTimeoutMs);
       const compared = await raceSignal(
-        runtime.scoring.compare(user, pairs, { signal, truncate, pessimism }),
+        runtime.scoring.compare(user, pairs, {
+          signal,
+          truncate,
+          pessimism,
+          unknownUser: unknown_user,
+        }),
         signal,
       );
       return {
@@ -87,10 +113,15 @@ export const scoringRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Con
     },
     async (request, reply) => {
       const runtime = state.require();
-      const { user, prompt, responses, truncate, pessimism } = request.body;
+      const { user, prompt, responses, truncate, pessimism, unknown_user } = request.body;
       const signal = requestSignal(request, reply, config.requestTimeoutMs);
       const ranking = await raceSignal(
-        runtime.scoring.rank(user, prompt, responses, { signal, truncate, pessimism }),
+        runtime.scoring.rank(user, prompt, responses, {
+          signal,
+          truncate,
+          pessimism,
+          unknownUser: unknown_user,
+        }),
         signal,
       );
       const { personalization, ...rest } = ranking;
@@ -98,3 +129,32 @@ export const scoringRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Con
     },
   );
 };
+
+/** `users` scores every item for every listed user, so no other user may be named. */
+function checkMatrix(
+  user: string | undefined,
+  users: readonly string[],
+  items: readonly { user?: string | undefined }[],
+  maxUserScores: number,
+): void {
+  if (user !== undefined) {
+    throw new ProblemError("INVALID_REQUEST", "Give either user or users, not both", {
+      field: "users",
+    });
+  }
+  const named = items.findIndex((item) => item.user !== undefined);
+  if (named >= 0) {
+    throw new ProblemError(
+      "INVALID_REQUEST",
+      `items[${named}].user: an item cannot name its own user when users lists them`,
+      { field: `items[${named}].user` },
+    );
+  }
+  if (users.length * items.length > maxUserScores) {
+    throw new ProblemError(
+      "PAYLOAD_TOO_LARGE",
+      `${users.length} users × ${items.length} items is more than the ${maxUserScores} rewards allowed in one request`,
+      { field: "users" },
+    );
+  }
+}

@@ -2,16 +2,43 @@ import { z } from "zod";
 import { type Limits, messages, text } from "../domain/preference-pair.js";
 
 export { type Limits, messages, text } from "../domain/preference-pair.js";
-export { userId } from "../domain/user-id.js";
+
+import { userId } from "../domain/user-id.js";
+
+export { userId };
+
+const itemUser = userId
+  .optional()
+  .describe("Score this item for this user instead of the request's `user`");
 
 export function scoredItem(limits: Limits) {
   return z.union([
     z
-      .object({ prompt: text(limits, "Prompt"), response: text(limits, "Response to score") })
+      .object({
+        prompt: text(limits, "Prompt"),
+        response: text(limits, "Response to score"),
+        user: itemUser,
+      })
       .strict(),
-    z.object({ messages: messages(limits) }).strict(),
+    z.object({ messages: messages(limits), user: itemUser }).strict(),
+    z
+      .object({
+        text: text(
+          limits,
+          "A sequence already rendered by the caller (chat template applied, special tokens spelled out), scored as it stands",
+        ),
+        user: itemUser,
+      })
+      .strict(),
   ]);
 }
+
+export const unknownUser = z
+  .enum(["global", "error"])
+  .optional()
+  .describe(
+    "A user without an adapter: global (the global reward, personalized: false) or error (404 naming the user); default: the server's --unknown-user",
+  );
 
 export const pessimism = z
   .number()
@@ -25,8 +52,7 @@ export const truncate = z
   .default(true)
   .describe("false: a text longer than the model's max_length is a 400 instead of being truncated");
 
-export const personalization = {
-  model: z.string().describe("Model id"),
+export const personalizationOf = {
   user: z.string().nullable().describe("The user scored for, or null for the global reward"),
   personalized: z.boolean().describe("Whether the user's adapter was applied"),
   adapter_version: z.number().int().nullable().describe("Version of the applied adapter"),
@@ -42,6 +68,11 @@ export const personalization = {
     .describe(
       "true: the adapter store was unreachable, so this replica answered from memory and may have missed a recent update of the user's adapter",
     ),
+};
+
+export const personalization = {
+  model: z.string().describe("Model id"),
+  ...personalizationOf,
 };
 
 export const problem = z

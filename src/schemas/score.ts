@@ -2,34 +2,72 @@ import { z } from "zod";
 import {
   type Limits,
   personalization,
+  personalizationOf,
   pessimism,
   scoredItem,
   text,
   truncate,
+  unknownUser,
   userId,
 } from "./common.js";
 
-export function scoreRequest(limits: Limits) {
+export interface ScoreLimits extends Limits {
+  maxUsers: number;
+}
+
+export function scoreRequest(limits: ScoreLimits) {
   return z
     .object({
       user: userId.optional(),
+      users: z
+        .array(userId)
+        .min(1)
+        .max(limits.maxUsers)
+        .optional()
+        .describe(
+          "Score every item for every listed user: rewards becomes one row per user (the texts go through the backbone once)",
+        ),
       items: z.array(scoredItem(limits)).min(1).max(limits.maxItems),
       pessimism,
       truncate,
+      unknown_user: unknownUser,
     })
     .strict();
 }
+
+const truncatedItems = z
+  .array(z.boolean())
+  .describe("Whether each item was cut to the model's max_length");
 
 export const scoreResponse = z.object({
   ...personalization,
   rewards: z
     .array(z.number())
     .describe("One reward per item (lower confidence bounds when pessimism > 0)"),
-  truncated: z.array(z.boolean()).describe("Whether each item was cut to the model's max_length"),
+  truncated: truncatedItems,
   uncertainty: z
     .array(z.number())
     .optional()
     .describe("Posterior standard deviation σ(x) per item"),
+  item_personalization: z
+    .array(z.object(personalizationOf))
+    .optional()
+    .describe("Who each item was scored for, present when some item names its own user"),
+});
+
+export const scoreMatrixResponse = z.object({
+  model: z.string().describe("Model id"),
+  users: z
+    .array(z.object(personalizationOf))
+    .describe("The listed users, in request order, and whether each one's adapter was applied"),
+  rewards: z
+    .array(z.array(z.number()))
+    .describe("rewards[u][i]: the reward of item i for users[u]"),
+  truncated: truncatedItems,
+  uncertainty: z
+    .array(z.array(z.number()))
+    .optional()
+    .describe("uncertainty[u][i]: posterior standard deviation of rewards[u][i]"),
 });
 
 export function compareRequest(limits: Limits) {
@@ -50,6 +88,7 @@ export function compareRequest(limits: Limits) {
         .max(limits.maxItems),
       pessimism,
       truncate,
+      unknown_user: unknownUser,
     })
     .strict();
 }
@@ -74,6 +113,7 @@ export function rankRequest(limits: Limits) {
       responses: z.array(text(limits, "Candidate response")).min(1).max(limits.maxItems),
       pessimism,
       truncate,
+      unknown_user: unknownUser,
     })
     .strict();
 }

@@ -4,7 +4,8 @@ export type ServiceErrorCode =
   | "INVALID_MESSAGES"
   | "INVALID_PAIR"
   | "FIT_FAILED"
-  | "USER_NOT_FOUND";
+  | "USER_NOT_FOUND"
+  | "UNKNOWN_USER";
 
 /** What the service layer itself fails with; the web layer maps each code to its problem. */
 export class ServiceError extends CodedError<ServiceErrorCode> {

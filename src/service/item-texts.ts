@@ -3,6 +3,14 @@ import type { TextPair } from "../inference/engine.js";
 import type { ItemRenderer, RenderedItem, RewardItem } from "../inference/render.js";
 import { ServiceError } from "./errors.js";
 
+/** A sequence the caller already rendered (chat template applied, special tokens spelled out). */
+export interface TextItem {
+  text: string;
+}
+
+/** An item to score, for its own user when it names one. */
+export type ScoreItem = (RewardItem | TextItem) & { user?: string | undefined };
+
 /**
  * Request items as the (prompt, response) texts the engine encodes: messages are rendered with the
  * model's chat template, and a malformed conversation names the request field it came from.
@@ -14,7 +22,12 @@ export class ItemTexts {
     this.#renderer = renderer;
   }
 
-  render(item: RewardItem, field: string): RenderedItem {
+  /**
+   * Every model served today encodes (prompt, response) pairs, so a rendered text is the response
+   * to an empty prompt: the tokenizer's pair template adds its own structural special tokens.
+   */
+  render(item: RewardItem | TextItem, field: string): RenderedItem {
+    if ("text" in item) return { prompt: "", response: item.text };
     try {
       return this.#renderer.render(item);
     } catch (error) {

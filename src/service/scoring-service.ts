@@ -2,8 +2,8 @@ import type { Adapter, AdapterPosterior, AdapterWeights } from "../adapters/type
 import type { FeatureEngine, FeatureOptions, TextPair } from "../inference/engine.js";
 import type { CachedFeatures } from "../inference/feature-cache.js";
 import { personalReward, sigmoid, softmax } from "../inference/head-math.js";
-import type { RewardItem } from "../inference/render.js";
-import type { ItemTexts } from "./item-texts.js";
+import { ServiceError } from "./errors.js";
+import type { ItemTexts, ScoreItem } from "./item-texts.js";
 import type { Uncertainty } from "./uncertainty.js";
 
 export interface AdapterLookup {
@@ -25,17 +25,41 @@ export interface Personalization {
   possiblyStale?: boolean;
 }
 
+/** What a user without an adapter gets: the global reward, or an UNKNOWN_USER error. */
+export type UnknownUserPolicy = "global" | "error";
+
 export interface ScoringOptions extends Pick<FeatureOptions, "signal" | "truncate"> {
   /** β ≥ 0: rewards become lower confidence bounds r − β·σ under the user's posterior. */
   pessimism?: number | undefined;
+  /** Default: the service's own policy. */
+  unknownUser?: UnknownUserPolicy | undefined;
 }
 
 export interface Scores {
   personalization: Personalization;
   rewards: number[];
   truncated: boolean[];
+  /** Tokens each text took in the backbone (after truncation). */
+  tokens: number[];
   /** σ of each reward, when pessimism was asked for. */
   uncertainty?: number[];
+  /** Who each item was scored for, when some item names its own user. */
+  items?: Personalization[];
+}
+
+export interface ScoreMatrix {
+  /** The listed users, in order. */
+  users: Personalization[];
+  /** rewards[u][i]: item i for users[u]. */
+  rewards: number[][];
+  truncated: boolean[];
+  uncertainty?: number[][];
+}
+
+/** Who a text is scored for, and the request field that named them. */
+interface Subject {
+  user: string | undefined;
+  field: string;
 }
 
 export interface Comparison {
@@ -57,7 +81,8 @@ export interface Ranking {
 }
 
 interface Scored {
-  personalization: Personalization;
+  /** One per text. */
+  personalizations: Personalization[];
   features: CachedFeatures[];
   rewards: number[];
 }
@@ -74,6 +99,7 @@ export class ScoringService {
   readonly #headHash: string;
   readonly #texts: ItemTexts;
   readonly #uncertainty: Uncertainty;
+  readonly #unknownUser: UnknownUserPolicy;
   readonly modelId: string;
 
   constructor(options: {
@@ -83,24 +109,36 @@ export class ScoringService {
     modelId: string;
     texts: ItemTexts;
     uncertainty: Uncertainty;
+    unknownUser?: UnknownUserPolicy;
   }) {
     this.#engine = options.engine;
     this.#adapters = options.adapters;
     this.#headHash = options.headHash;
     this.#texts = options.texts;
     this.#uncertainty = options.uncertainty;
+    this.#unknownUser = options.unknownUser ?? "global";
     this.modelId = options.modelId;
   }
 
-  async personalization(user: string | undefined, posterior = false): Promise<Personalization> {
+  async personalization(
+    user: string | undefined,
+    posterior = false,
+    options: { unknownUser?: UnknownUserPolicy | undefined; field?: string } = {},
+  ): Promise<Personalization> {
     if (user === undefined)
       return { user: null, adapter: undefined, personalized: false, staleAdapter: false };
     const adapter: ScoringAdapter | undefined = await (posterior
       ? this.#adapters.get(user)
       : this.#adapters.weights(user));
     const possiblyStale = this.#adapters.healthy?.() === false;
-    if (adapter === undefined)
+    if (adapter === undefined) {
+      if ((options.unknownUser ?? this.#unknownUser) === "error") {
+        throw new ServiceError("UNKNOWN_USER", `No adapter is stored for user ${user}`, {
+          field: options.field ?? "user",
+        });
+      }
       return { user, adapter: undefined, personalized: false, staleAdapter: false, possiblyStale };
+    }
     if (adapter.headHash !== this.#headHash) {
       return { user, adapter: undefined, personalized: false, staleAdapter: true, possiblyStale };
     }
@@ -113,37 +151,95 @@ export class ScoringService {
     pairs: readonly TextPair[],
     options: Pick<FeatureOptions, "signal" | "truncate">,
   ): Promise<Scores> {
-    const scored = await this.#score(user, pairs, options, false);
+    const subject = { user, field: "user" };
+    const scored = await this.#score(
+      pairs.map(() => subject),
+      pairs,
+      options,
+      false,
+    );
     return {
-      personalization: scored.personalization,
+      personalization: await this.#top(scored, subject, options, false),
       rewards: scored.rewards,
       truncated: scored.features.map((f) => f.truncated),
+      tokens: scored.features.map((f) => f.tokens),
     };
   }
 
-  /** Rewards of request items (`items[i]`), lowered by β·σ under pessimism. */
+  /**
+   * Rewards of request items (`items[i]`), each for its own `user` or the request's, lowered by
+   * β·σ under pessimism.
+   */
   async score(
     user: string | undefined,
-    items: readonly RewardItem[],
+    items: readonly ScoreItem[],
     options: ScoringOptions,
   ): Promise<Scores> {
+    const top = { user, field: "user" };
+    const subjects = items.map((item, i) =>
+      item.user === undefined ? top : { user: item.user, field: `items[${i}].user` },
+    );
     const pairs = items.map((item, i) => ({
       ...this.#texts.render(item, `items[${i}]`),
       field: `items[${i}]`,
     }));
     const beta = options.pessimism;
-    const scored = await this.#score(user, pairs, options, beta !== undefined);
-    const truncated = scored.features.map((f) => f.truncated);
-    if (beta === undefined) {
-      return { personalization: scored.personalization, rewards: scored.rewards, truncated };
-    }
-    const uncertainty = this.#sigmas(scored);
-    return {
-      personalization: scored.personalization,
-      rewards: scored.rewards.map((r, i) => r - beta * uncertainty[i]!),
-      truncated,
-      uncertainty,
+    const scored = await this.#score(subjects, pairs, options, beta !== undefined);
+    const scores: Scores = {
+      personalization: await this.#top(scored, top, options, beta !== undefined),
+      rewards: scored.rewards,
+      truncated: scored.features.map((f) => f.truncated),
+      tokens: scored.features.map((f) => f.tokens),
     };
+    if (items.some((item) => item.user !== undefined)) scores.items = scored.personalizations;
+    if (beta === undefined) return scores;
+    const uncertainty = scored.features.map((f, i) =>
+      this.#uncertainty.sigma(scored.personalizations[i]!.adapter?.posterior, f.proj),
+    );
+    scores.rewards = scored.rewards.map((r, i) => r - beta * uncertainty[i]!);
+    scores.uncertainty = uncertainty;
+    return scores;
+  }
+
+  /**
+   * Every item for every listed user (`users[u]`): the texts go through the backbone once, and each
+   * user adds k·m multiply-adds per item and one adapter lookup.
+   */
+  async scoreMatrix(
+    users: readonly string[],
+    items: readonly ScoreItem[],
+    options: ScoringOptions,
+  ): Promise<ScoreMatrix> {
+    const pairs = items.map((item, i) => ({
+      ...this.#texts.render(item, `items[${i}]`),
+      field: `items[${i}]`,
+    }));
+    const beta = options.pessimism;
+    const posterior = beta !== undefined;
+    const [personalizations, features] = await Promise.all([
+      this.#personalizations(
+        users.map((user, u) => ({ user, field: `users[${u}]` })),
+        posterior,
+        options.unknownUser,
+      ),
+      this.#engine.features(pairs, featureOptions(options)),
+    ]);
+    const rewards = personalizations.map((p) =>
+      features.map((f) => personalReward(f.base, f.proj, p.adapter?.W)),
+    );
+    const matrix: ScoreMatrix = {
+      users: personalizations,
+      rewards,
+      truncated: features.map((f) => f.truncated),
+    };
+    if (beta === undefined) return matrix;
+    matrix.uncertainty = personalizations.map((p) =>
+      features.map((f) => this.#uncertainty.sigma(p.adapter?.posterior, f.proj)),
+    );
+    matrix.rewards = rewards.map((row, u) =>
+      row.map((r, i) => r - beta * matrix.uncertainty![u]![i]!),
+    );
+    return matrix;
   }
 
   /** Bradley-Terry P(a ≻ b) of each pair; under pessimism also σ(margin − β·σ_Δ). */
@@ -157,8 +253,15 @@ export class ScoringService {
       { prompt: pair.prompt, response: pair.b, field: `pairs[${i}].b` },
     ]);
     const beta = options.pessimism;
-    const scored = await this.#score(user, texts, options, beta !== undefined);
-    const posterior = scored.personalization.adapter?.posterior;
+    const subject = { user, field: "user" };
+    const scored = await this.#score(
+      texts.map(() => subject),
+      texts,
+      options,
+      beta !== undefined,
+    );
+    const personalization = await this.#top(scored, subject, options, beta !== undefined);
+    const posterior = personalization.adapter?.posterior;
     const results = pairs.map((_, i) => {
       const fa = scored.features[2 * i]!;
       const fb = scored.features[2 * i + 1]!;
@@ -172,7 +275,7 @@ export class ScoringService {
       if (fa.truncated || fb.truncated) result.truncated = true;
       return result;
     });
-    return { personalization: scored.personalization, results };
+    return { personalization, results };
   }
 
   /** Candidate responses to one prompt, best first, with Plackett-Luce first-place probabilities. */
@@ -184,14 +287,24 @@ export class ScoringService {
   ): Promise<Ranking> {
     const texts = responses.map((response, i) => ({ prompt, response, field: `responses[${i}]` }));
     const beta = options.pessimism;
-    const scored = await this.#score(user, texts, options, beta !== undefined);
+    const subject = { user, field: "user" };
+    const scored = await this.#score(
+      texts.map(() => subject),
+      texts,
+      options,
+      beta !== undefined,
+    );
+    const personalization = await this.#top(scored, subject, options, beta !== undefined);
+    const posterior = personalization.adapter?.posterior;
     const rewards =
       beta === undefined
         ? scored.rewards
-        : this.#sigmas(scored).map((sigma, i) => scored.rewards[i]! - beta * sigma);
+        : scored.features.map(
+            (f, i) => scored.rewards[i]! - beta * this.#uncertainty.sigma(posterior, f.proj),
+          );
     const order = rewards.map((_, i) => i).sort((a, b) => rewards[b]! - rewards[a]! || a - b);
     return {
-      personalization: scored.personalization,
+      personalization,
       order,
       rewards,
       probabilities: softmax(rewards),
@@ -200,25 +313,59 @@ export class ScoringService {
   }
 
   async #score(
-    user: string | undefined,
+    subjects: readonly Subject[],
     pairs: readonly TextPair[],
-    options: Pick<FeatureOptions, "signal" | "truncate">,
+    options: ScoringOptions,
     posterior: boolean,
   ): Promise<Scored> {
-    const featureOptions: FeatureOptions = {};
-    if (options.signal !== undefined) featureOptions.signal = options.signal;
-    if (options.truncate !== undefined) featureOptions.truncate = options.truncate;
-    const [personalization, features] = await Promise.all([
-      this.personalization(user, posterior),
-      this.#engine.features(pairs, featureOptions),
+    const [personalizations, features] = await Promise.all([
+      this.#personalizations(subjects, posterior, options.unknownUser),
+      this.#engine.features(pairs, featureOptions(options)),
     ]);
-    const W = personalization.adapter?.W;
-    const rewards = features.map((f) => personalReward(f.base, f.proj, W));
-    return { personalization, features, rewards };
+    const rewards = features.map((f, i) =>
+      personalReward(f.base, f.proj, personalizations[i]!.adapter?.W),
+    );
+    return { personalizations, features, rewards };
   }
 
-  #sigmas(scored: Scored): number[] {
-    const posterior = scored.personalization.adapter?.posterior;
-    return scored.features.map((f) => this.#uncertainty.sigma(posterior, f.proj));
+  /** One lookup per distinct user; an unknown user's error names the first field naming them. */
+  #personalizations(
+    subjects: readonly Subject[],
+    posterior: boolean,
+    unknownUser: UnknownUserPolicy | undefined,
+  ): Promise<Personalization[]> {
+    const byUser = new Map<string | undefined, Promise<Personalization>>();
+    return Promise.all(
+      subjects.map(({ user, field }) => {
+        let found = byUser.get(user);
+        if (found === undefined) {
+          found = this.personalization(user, posterior, { unknownUser, field });
+          byUser.set(user, found);
+        }
+        return found;
+      }),
+    );
   }
+
+  /** The request's own user: already looked up when some text was scored for them. */
+  #top(
+    scored: Scored,
+    subject: Subject,
+    options: ScoringOptions,
+    posterior: boolean,
+  ): Promise<Personalization> {
+    const found = scored.personalizations.find((p) => p.user === (subject.user ?? null));
+    if (found !== undefined) return Promise.resolve(found);
+    return this.personalization(subject.user, posterior, {
+      unknownUser: options.unknownUser,
+      field: subject.field,
+    });
+  }
+}
+
+function featureOptions(options: Pick<FeatureOptions, "signal" | "truncate">): FeatureOptions {
+  const out: FeatureOptions = {};
+  if (options.signal !== undefined) out.signal = options.signal;
+  if (options.truncate !== undefined) out.truncate = options.truncate;
+  return out;
 }
