@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { AppState } from "../app.js";
 import type { Config } from "../config.js";
 import { raceSignal, requestSignal } from "../http/request-signal.js";
-import { sigmoid, softmax } from "../inference/head-math.js";
+import { sigmoid, softmax } from "../math/logistic.js";
 import { problemResponses } from "../schemas/common.js";
 import {
   compareRequest,

@@ -5,9 +5,14 @@
  */
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { deriveSeed, SeededRandom } from "../../src/math/seeded-random.js";
-import { createRng, uniformFill } from "../../src/model/prng.js";
-import { generateFeatureSynth, generateSynth, Rng } from "../../src/training/synth/index.js";
+import {
+  createRng,
+  deriveSeed,
+  SeededRandom,
+  Sfc32Random,
+  uniformFill,
+} from "../../src/math/random.js";
+import { generateFeatureSynth, generateSynth } from "../../src/training/synth/index.js";
 
 function sha256(data: string | Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
@@ -59,11 +64,11 @@ describe("sfc32 (synthetic data sets)", () => {
     },
   ];
   it.each(cases)("seed $seed, stream $stream", ({ seed, stream, first, mixed }) => {
-    const words = new Rng(seed, stream);
-    expect(draw(8, () => words.nextU32())).toEqual(first);
-    const rng = new Rng(seed, stream);
-    const values = draw(16, () => rng.uniform());
-    values.push(...draw(16, () => rng.normal()));
+    const words = new Sfc32Random(seed, stream);
+    expect(draw(8, () => words.nextUint32())).toEqual(first);
+    const rng = new Sfc32Random(seed, stream);
+    const values = draw(16, () => rng.nextUnit());
+    values.push(...draw(16, () => rng.gaussian()));
     values.push(...draw(16, () => rng.int(1000)));
     values.push(...draw(16, () => (rng.bernoulli(0.3) ? 1 : 0)));
     values.push(...draw(16, () => rng.pick([5, 6, 7])));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SeededRandom } from "../../src/math/seeded-random.js";
+import { SeededRandom } from "../../src/math/random.js";
 import { fitLogistic } from "../../src/training/logistic-fit.js";
 import { stackPairs } from "../../src/training/shared/delta-stack.js";
 import { balanceFactors, principalFactors } from "../../src/training/shared/factor-balance.js";

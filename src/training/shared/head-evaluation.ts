@@ -2,7 +2,7 @@
  * Scores of a head on pairs: mean log-likelihood log σ(⟨Θ, Δ_j⟩) and accuracy (a pair is right when
  * ⟨Θ, Δ_j⟩ > 0; a tie counts one half, as a coin flip would).
  */
-import { logSigmoid } from "../../math/sigmoid.js";
+import { logSigmoid } from "../../math/logistic.js";
 import type { DeltaStack } from "./delta-stack.js";
 import type { PairBlock } from "./pair-data.js";
 

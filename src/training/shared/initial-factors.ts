@@ -9,7 +9,7 @@
  * - warmup (WU): the same, from a global head stopped after a few Newton steps.
  * - random (SI): Θ0 = 0 and B random with orthonormal columns.
  */
-import { deriveSeed, SeededRandom } from "../../math/seeded-random.js";
+import { deriveSeed, SeededRandom } from "../../math/random.js";
 import type { DeltaStack } from "./delta-stack.js";
 import { fitGlobalHead } from "./global-head.js";
 import { thinQr } from "./thin-qr.js";

@@ -3,7 +3,7 @@
  * (never formed) with a few extra columns, finished by a Rayleigh–Ritz step. Deterministic for a
  * given random stream.
  */
-import type { SeededRandom } from "../../math/seeded-random.js";
+import type { SeededRandom } from "../../math/random.js";
 import { symmetricEigen } from "./symmetric-eigen.js";
 import { thinQr } from "./thin-qr.js";
 

@@ -8,7 +8,7 @@
  * their own, whose shared part is only A's row space.
  */
 
-import { deriveSeed, SeededRandom } from "../../math/seeded-random.js";
+import { deriveSeed, SeededRandom } from "../../math/random.js";
 import { userSlice } from "./delta-slice.js";
 import { stackPairs } from "./delta-stack.js";
 import { composeTheta, scoreStack } from "./head-evaluation.js";
