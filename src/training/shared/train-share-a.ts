@@ -8,19 +8,20 @@
  * their own, whose shared part is only A's row space.
  */
 
-import { deriveSeed, SeededRandom } from "../../math/random.js";
+import { squaredNorm } from "../../math/linalg.js";
+import { DEFAULT_NEWTON_CG, NewtonCgSolver } from "../../math/newton-cg.js";
+import { deriveSeed, gaussianVector, SeededRandom } from "../../math/random.js";
+import { thinQr } from "../../math/thin-qr.js";
 import { userSlice } from "./delta-slice.js";
 import { stackPairs } from "./delta-stack.js";
 import { composeTheta, scoreStack } from "./head-evaluation.js";
 import { initialTheta0, SEED_STREAM } from "./initial-factors.js";
-import { DEFAULT_NEWTON_CG, NewtonCgSolver } from "./newton-cg.js";
 import type { SharedData } from "./pair-data.js";
 import { baseOffsets } from "./pair-offsets.js";
 import { PairOperator } from "./pair-operator.js";
-import { blockPenalty, squaredNorm } from "./ridge.js";
+import { blockPenalty } from "./ridge.js";
 import { RoundTracker } from "./round-tracker.js";
 import type { ShareAModel } from "./shared-model.js";
-import { thinQr } from "./thin-qr.js";
 import type { TrainSettings } from "./train-settings.js";
 import { IdentityMap, LeftFactorMap, RightFactorMap, type UserMap } from "./user-maps.js";
 
@@ -143,9 +144,7 @@ export function trainShareA(data: SharedData, settings: TrainSettings): ShareAMo
 
 /** k×m, orthonormal columns when k ≥ m (else orthonormal rows), seeded. */
 function initialA(k: number, m: number, seed: number): Float64Array {
-  const random = new SeededRandom(deriveSeed(seed, SEED_STREAM.shareA));
-  const a = new Float64Array(k * m);
-  for (let i = 0; i < a.length; i++) a[i] = random.gaussian();
+  const a = gaussianVector(new SeededRandom(deriveSeed(seed, SEED_STREAM.shareA)), k * m);
   if (k >= m) return thinQr(a, k, m).q;
   const transposed = new Float64Array(m * k);
   for (let r = 0; r < k; r++) for (let c = 0; c < m; c++) transposed[c * k + r] = a[r * m + c];

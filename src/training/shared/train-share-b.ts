@@ -8,17 +8,19 @@
  * so that objective never decreases; the returned parameters are those of the round with the best
  * validation log-likelihood, with B rotated to orthonormal principal directions.
  */
+
+import { squaredNorm } from "../../math/linalg.js";
+import { DEFAULT_NEWTON_CG, NewtonCgSolver } from "../../math/newton-cg.js";
 import { AdapterStep } from "./adapter-step.js";
 import { stackPairs } from "./delta-stack.js";
 import { balanceFactors, principalFactors } from "./factor-balance.js";
 import { composeTheta, scoreStack } from "./head-evaluation.js";
 import { initialFactors } from "./initial-factors.js";
-import { DEFAULT_NEWTON_CG, NewtonCgSolver } from "./newton-cg.js";
 import type { SharedData } from "./pair-data.js";
 import { baseOffsets } from "./pair-offsets.js";
 import { PairOperator } from "./pair-operator.js";
 import { estimatePopulationPrior } from "./population-prior.js";
-import { blockPenalty, squaredNorm } from "./ridge.js";
+import { blockPenalty } from "./ridge.js";
 import { RoundTracker } from "./round-tracker.js";
 import type { ShareBModel } from "./shared-model.js";
 import type { TrainSettings } from "./train-settings.js";
