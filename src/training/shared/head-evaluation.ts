@@ -4,6 +4,7 @@
  */
 import { dot } from "../../math/linalg.js";
 import { logSigmoid } from "../../math/logistic.js";
+import { addProduct } from "../../math/matrix-product.js";
 import type { DeltaStack } from "./delta-stack.js";
 import type { PairBlock } from "./pair-data.js";
 
@@ -34,14 +35,7 @@ export function composeTheta(
   out: Float64Array = new Float64Array(d * m),
 ): Float64Array {
   out.set(theta0.subarray(0, d * m));
-  for (let i = 0; i < d; i++) {
-    const row = i * m;
-    for (let a = 0; a < k; a++) {
-      const b = B[i * k + a];
-      if (b === 0) continue;
-      for (let c = 0; c < m; c++) out[row + c] += b * W[a * m + c];
-    }
-  }
+  addProduct(B, 0, W, 0, d, k, m, out);
   return out;
 }
 
