@@ -4,7 +4,7 @@ import { adapterPath } from "../src/adapters/file/paths.js";
 import { FileAdapterStore } from "../src/adapters/file/store.js";
 import { encodeAdapter } from "../src/adapters/format.js";
 import type { Adapter, AdapterDraft } from "../src/adapters/types.js";
-import { SeededRandom } from "../src/math/seeded-random.js";
+import { SeededRandom } from "../src/math/random.js";
 import { forEachConcurrently } from "./concurrency.js";
 
 export interface HeadShape {

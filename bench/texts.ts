@@ -1,5 +1,5 @@
 import { WORDS as LOADTEST_WORDS } from "../loadtest/scenarios/texts.js";
-import { SeededRandom } from "../src/math/seeded-random.js";
+import { SeededRandom } from "../src/math/random.js";
 
 export interface BenchText {
   prompt: string;

@@ -3,8 +3,8 @@ import { join } from "node:path";
 import { FileAdapterStore } from "../../src/adapters/file/store.js";
 import { encodeAdapter } from "../../src/adapters/format.js";
 import { DEFAULT_MODEL_DIR } from "../../src/config.js";
+import { createRng, uniformFill } from "../../src/math/random.js";
 import { readHead } from "../../src/model/head-file.js";
-import { createRng, uniformFill } from "../../src/model/prng.js";
 import type { Target } from "../target.js";
 
 /** Where adapters go: the directory of a server not started yet, or a running server's API. */

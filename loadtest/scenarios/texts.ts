@@ -1,4 +1,4 @@
-import { createRng, type Rng } from "../../src/model/prng.js";
+import { createRng, type Rng } from "../../src/math/random.js";
 
 export const WORDS = [
   "the",

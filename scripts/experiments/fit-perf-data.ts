@@ -7,7 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { SeededRandom } from "../../src/math/seeded-random.js";
+import { SeededRandom } from "../../src/math/random.js";
 
 const USERS = 50;
 const PAIRS = 64;

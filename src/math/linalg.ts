@@ -245,8 +245,13 @@ export function dot(
   return s;
 }
 
-export function norm2(x: Float64Array, length = x.length): number {
+/** Σ x_i² for i < length. */
+export function squaredNorm(x: Float64Array, length = x.length): number {
   let s = 0;
   for (let i = 0; i < length; i++) s += x[i] * x[i];
-  return Math.sqrt(s);
+  return s;
+}
+
+export function norm2(x: Float64Array, length = x.length): number {
+  return Math.sqrt(squaredNorm(x, length));
 }

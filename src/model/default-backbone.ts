@@ -1,3 +1,4 @@
+import { createRng, type Rng, uniformFill } from "../math/random.js";
 import { BYTE_COUNT_ROWS, byteCounts } from "./onnx/byte-count-ops.js";
 import { encodeModel } from "./onnx/encode-model.js";
 import { GraphBuilder } from "./onnx/graph-builder.js";
@@ -6,7 +7,6 @@ import { SURFACE_ROWS, surfaceStatistics } from "./onnx/surface-ops.js";
 import { dataTypeOf } from "./onnx/tensor-proto.js";
 import { type EncoderBlockWeights, encoderBlock, layerNorm } from "./onnx/transformer-ops.js";
 import { int } from "./onnx/types.js";
-import { createRng, type Rng, uniformFill } from "./prng.js";
 
 export type BackboneViews = "prompt_response" | "mean" | "mean_max";
 

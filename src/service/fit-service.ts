@@ -1,4 +1,5 @@
-import type { Adapter, AdapterDraft, AdapterStore } from "../adapters/types.js";
+import { adapterDraft } from "../adapters/adapter-draft.js";
+import type { Adapter, AdapterStore } from "../adapters/types.js";
 import type { FeatureEngine, TextPair } from "../inference/engine.js";
 import { InferenceError } from "../inference/errors.js";
 import type { CachedFeatures } from "../inference/feature-cache.js";
@@ -174,22 +175,15 @@ export class FitService {
         },
       );
     const { fit } = selected;
-    const draft: AdapterDraft = {
-      headHash: this.#head.hash,
-      k: this.#head.k,
-      m: this.#head.m,
-      W: Float32Array.from(fit.w),
-      nPairs: stats.n,
-      metrics: {
-        train_accuracy: fit.trainAccuracy,
-        cv_accuracy: cv.accuracy,
-        global_accuracy: globalAccuracy(stats),
-        log_likelihood: fit.logLikelihood,
-        l2: strength,
-      },
-      posterior: { cholesky: fit.cholesky, lambda: strength },
-      pairs: { g: Float32Array.from(stats.g), o: Float32Array.from(stats.o) },
-    };
+    const draft = adapterDraft({
+      head: this.#head,
+      W: fit.w,
+      pairs: stats,
+      fit,
+      strength,
+      cvAccuracy: cv.accuracy,
+      globalAccuracy: globalAccuracy(stats),
+    });
     return {
       draft,
       summary: {

@@ -1,7 +1,8 @@
 import type { Adapter, AdapterPosterior, AdapterWeights } from "../adapters/types.js";
 import type { FeatureEngine, FeatureOptions, TextPair } from "../inference/engine.js";
 import type { CachedFeatures } from "../inference/feature-cache.js";
-import { personalReward, sigmoid, softmax } from "../inference/head-math.js";
+import { personalReward } from "../inference/head-math.js";
+import { sigmoid, softmax } from "../math/logistic.js";
 import { ServiceError } from "./errors.js";
 import type { ItemTexts, ScoreItem } from "./item-texts.js";
 import type { Uncertainty } from "./uncertainty.js";

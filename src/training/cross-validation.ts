@@ -13,8 +13,8 @@
  */
 import { HeldOutStart } from "../math/held-out-start.js";
 import { lowerProductFromCholesky } from "../math/linalg.js";
+import { logSigmoid } from "../math/logistic.js";
 import { LogisticNewtonSolver } from "../math/logistic-newton.js";
-import { logSigmoid } from "../math/sigmoid.js";
 import {
   assertStrength,
   type FitOptions,

@@ -13,9 +13,9 @@ import {
   relativeAsymmetry,
   trace,
 } from "../math/linalg.js";
+import { logSigmoid } from "../math/logistic.js";
 import { LogisticNewtonSolver, type NewtonSettings } from "../math/logistic-newton.js";
 import { NotPositiveDefiniteError } from "../math/not-positive-definite-error.js";
-import { logSigmoid } from "../math/sigmoid.js";
 
 export interface PairStats {
   /** n×p row-major: row j is vec(P(chosen_j) − P(rejected_j)). */

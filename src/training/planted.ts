@@ -5,8 +5,9 @@
  * w*, the training pairs and the test pairs come from separate seeded streams, so for one seed the
  * training set of size n is a prefix of the one of size n' > n and the test set does not depend on n.
  */
-import { deriveSeed, SeededRandom } from "../math/seeded-random.js";
-import { sigmoid } from "../math/sigmoid.js";
+
+import { sigmoid } from "../math/logistic.js";
+import { deriveSeed, SeededRandom } from "../math/random.js";
 import type { PairStats } from "./logistic-fit.js";
 
 export interface PlantedOptions {

@@ -1,3 +1,4 @@
+import { adapterDraft } from "../adapters/adapter-draft.js";
 import type { AdapterDraft } from "../adapters/types.js";
 import { LogisticNewtonSolver } from "../math/logistic-newton.js";
 import type { Head } from "../model/head-file.js";
@@ -38,20 +39,13 @@ export function trainedAdapterDraft(
   );
   const cvAccuracy =
     stats.n === 0 ? 0 : crossValidatePrior(stats, family, { grid: [strength] }).accuracy;
-  return {
-    headHash: head.hash,
-    k: head.k,
-    m: head.m,
-    W: Float32Array.from(W),
-    nPairs: stats.n,
-    metrics: {
-      train_accuracy: atW.trainAccuracy,
-      cv_accuracy: cvAccuracy,
-      global_accuracy: globalAccuracy(stats),
-      log_likelihood: atW.logLikelihood,
-      l2: strength,
-    },
-    posterior: { cholesky: atW.cholesky, lambda: strength },
-    pairs: { g: Float32Array.from(stats.g), o: Float32Array.from(stats.o) },
-  };
+  return adapterDraft({
+    head,
+    W,
+    pairs: stats,
+    fit: atW,
+    strength,
+    cvAccuracy,
+    globalAccuracy: globalAccuracy(stats),
+  });
 }

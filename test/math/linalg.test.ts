@@ -17,7 +17,7 @@ import {
   trace,
 } from "../../src/math/linalg.js";
 import { NotPositiveDefiniteError } from "../../src/math/not-positive-definite-error.js";
-import { SeededRandom } from "../../src/math/seeded-random.js";
+import { SeededRandom } from "../../src/math/random.js";
 
 const TOLERANCE = 1e-10;
 

@@ -1,7 +1,7 @@
 import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
+import { createRng, uniformFill } from "../../src/math/random.js";
 import { buildHeadGraph, type HeadGraphOptions } from "../../src/model/head-graph.js";
-import { createRng, uniformFill } from "../../src/model/prng.js";
 
 const rng = createRng(42);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SeededRandom } from "../../src/math/seeded-random.js";
+import { SeededRandom } from "../../src/math/random.js";
 import {
   crossValidatePrior,
   DEFAULT_LAMBDA_GRID,

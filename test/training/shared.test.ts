@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { SeededRandom } from "../../src/math/seeded-random.js";
+import { NewtonCgSolver } from "../../src/math/newton-cg.js";
+import { SeededRandom } from "../../src/math/random.js";
+import { subspaceDistance } from "../../src/math/subspace-distance.js";
+import { symmetricEigen } from "../../src/math/symmetric-eigen.js";
+import { thinQr } from "../../src/math/thin-qr.js";
 import { fitLogistic } from "../../src/training/logistic-fit.js";
 import { stackPairs } from "../../src/training/shared/delta-stack.js";
 import { balanceFactors, principalFactors } from "../../src/training/shared/factor-balance.js";
@@ -18,15 +22,11 @@ import {
   pretrainGlobal,
   type ShareBModel,
   type SharedData,
-  subspaceDistance,
   trainLocal,
   trainShared,
 } from "../../src/training/shared/index.js";
-import { NewtonCgSolver } from "../../src/training/shared/newton-cg.js";
 import { PairOperator } from "../../src/training/shared/pair-operator.js";
 import type { SharedModel } from "../../src/training/shared/shared-model.js";
-import { symmetricEigen } from "../../src/training/shared/symmetric-eigen.js";
-import { thinQr } from "../../src/training/shared/thin-qr.js";
 import {
   resolveTrainSettings,
   type TrainSettings,

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { Sfc32Random as Rng } from "../../src/math/random.js";
 import {
   ATTRIBUTE_NAMES,
   type AttributeName,
@@ -9,7 +10,6 @@ import {
   generateFeatureSynth,
   generateSynth,
   MAX_RESPONSE_BYTES,
-  Rng,
   type SynthDataset,
   type SynthOptions,
   userTheta,
@@ -49,7 +49,7 @@ describe("Rng", () => {
   it("is deterministic per (seed, stream) and uniform in [0, 1)", () => {
     const draw = (seed: number, stream: number) => {
       const rng = new Rng(seed, stream);
-      return Array.from({ length: 5 }, () => rng.nextU32());
+      return Array.from({ length: 5 }, () => rng.nextUint32());
     };
     expect(draw(5, 0)).toEqual(draw(5, 0));
     expect(draw(5, 0)).not.toEqual(draw(6, 0));
@@ -58,7 +58,7 @@ describe("Rng", () => {
     let sum = 0;
     let outside = 0;
     for (let i = 0; i < 20000; i++) {
-      const u = rng.uniform();
+      const u = rng.nextUnit();
       if (!(u >= 0 && u < 1)) outside++;
       sum += u;
     }

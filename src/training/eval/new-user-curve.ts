@@ -3,7 +3,7 @@
  * the server's own fitter (population prior of the head, τ by cross-validation) and scored on
  * pairs none of the n come from. Every n of one draw is scored on the same held-out pairs.
  */
-import { deriveSeed, SeededRandom } from "../../math/seeded-random.js";
+import { deriveSeed, SeededRandom } from "../../math/random.js";
 import { fitWithCrossValidation } from "../cross-validation.js";
 import type { PairStats } from "../logistic-fit.js";
 import { servedPairStats } from "../served-pair-stats.js";

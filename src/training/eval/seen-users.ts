@@ -62,16 +62,17 @@ export function trainVariant(
   init: InitMode,
   rank = settings.rank,
 ): { model: SharedModel; seconds: number } {
-  const started = performance.now();
-  const model = trainShared(data, {
-    rank,
-    share,
-    init,
-    l2: settings.l2,
-    l2User: settings.l2User,
-    seed: settings.seed,
-  });
-  return { model, seconds: (performance.now() - started) / 1000 };
+  const { value: model, seconds } = timed(() =>
+    trainShared(data, {
+      rank,
+      share,
+      init,
+      l2: settings.l2,
+      l2User: settings.l2User,
+      seed: settings.seed,
+    }),
+  );
+  return { model, seconds };
 }
 
 export function scoreGlobal(
@@ -79,9 +80,8 @@ export function scoreGlobal(
   test: ReadonlyMap<string, PairBlock>,
   settings: SeenSettings,
 ): MethodScore {
-  const started = performance.now();
-  const { theta0 } = pretrainGlobal(data, { l2: settings.l2 });
-  return scoreMethod("global", data, test, () => theta0, (performance.now() - started) / 1000);
+  const { value: theta0, seconds } = timed(() => pretrainGlobal(data, { l2: settings.l2 }).theta0);
+  return scoreMethod("global", data, test, () => theta0, seconds);
 }
 
 /** Each user's own ridge logistic regression on all of their training pairs. */
@@ -90,15 +90,15 @@ export function scoreLocal(
   test: ReadonlyMap<string, PairBlock>,
   settings: SeenSettings,
 ): MethodScore {
+  const { value: thetas, seconds } = timed(() =>
+    data.users.map((u) => trainLocal(concatPairs([u.train, u.validation]), settings.l2)),
+  );
+  return scoreMethod("local (ridge)", data, test, (u) => thetas[u]!, seconds);
+}
+
+/** What `work` returns, and the wall-clock seconds it took. */
+function timed<T>(work: () => T): { value: T; seconds: number } {
   const started = performance.now();
-  const thetas = data.users.map((u) =>
-    trainLocal(concatPairs([u.train, u.validation]), settings.l2),
-  );
-  return scoreMethod(
-    "local (ridge)",
-    data,
-    test,
-    (u) => thetas[u]!,
-    (performance.now() - started) / 1000,
-  );
+  const value = work();
+  return { value, seconds: (performance.now() - started) / 1000 };
 }

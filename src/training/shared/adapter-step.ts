@@ -4,9 +4,9 @@
  * per-user fitter under the isotropic prior N(0, I/λ_W). Feature buffers are allocated once.
  */
 import { LogisticNewtonSolver } from "../../math/logistic-newton.js";
+import { addTransposedProduct } from "../../math/matrix-product.js";
 import { fitWithShape, newtonSettings, type PriorShape, priorShape } from "../logistic-fit.js";
 import type { DeltaStack } from "./delta-stack.js";
-import { projectTransposed } from "./user-maps.js";
 
 export class AdapterStep {
   readonly #stack: DeltaStack;
@@ -43,7 +43,8 @@ export class AdapterStep {
       const n = userStart[u + 1] - start;
       const g = this.#features[u];
       g.fill(0);
-      for (let j = 0; j < n; j++) projectTransposed(B, d, k, m, deltas, (start + j) * q, g, j * p);
+      for (let j = 0; j < n; j++)
+        addTransposedProduct(B, d, k, m, deltas, (start + j) * q, g, j * p);
       const fit = fitWithShape(
         { g, o: offsets.subarray(start, start + n), n, p },
         this.#shape,

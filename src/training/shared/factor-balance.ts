@@ -5,8 +5,9 @@
  * where the penalty equals 2√(λ_Bλ_W)·Σ s_a (a nuclear norm). Balancing after each B step thus
  * never lowers the training objective and removes the scale ambiguity.
  */
-import { symmetricEigen } from "./symmetric-eigen.js";
-import { thinQr } from "./thin-qr.js";
+import { multiplyLeadingColumns } from "../../math/matrix-product.js";
+import { symmetricEigen } from "../../math/symmetric-eigen.js";
+import { thinQr } from "../../math/thin-qr.js";
 
 export interface PrincipalFactors {
   /** d×k row-major, orthonormal columns ordered by decreasing singular value. */
@@ -50,14 +51,7 @@ export function principalFactors(
     }
   }
   const { values, vectors } = symmetricEigen(gram, k);
-  const basis = new Float64Array(d * k);
-  for (let i = 0; i < d; i++) {
-    for (let a = 0; a < k; a++) {
-      let s = 0;
-      for (let b = 0; b < k; b++) s += q[i * k + b] * vectors[b * k + a];
-      basis[i * k + a] = s;
-    }
-  }
+  const basis = multiplyLeadingColumns(q, vectors, d, k, k);
   const coefficients = c.map((cu) => {
     const out = new Float64Array(k * m);
     for (let a = 0; a < k; a++) {

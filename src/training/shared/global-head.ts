@@ -3,9 +3,10 @@
  * pooled (d·m unknowns), solved by Newton–CG. Also the per-user local baseline, which is the same
  * problem on one user's pairs.
  */
+
+import { DEFAULT_NEWTON_CG, type NewtonCgSettings, NewtonCgSolver } from "../../math/newton-cg.js";
 import { type DeltaStack, stackPairs } from "./delta-stack.js";
 import { GramPreconditioner, gramPreconditionerPays } from "./gram-preconditioner.js";
-import { DEFAULT_NEWTON_CG, type NewtonCgSettings, NewtonCgSolver } from "./newton-cg.js";
 import { assertPairBlock, assertShape } from "./pair-blocks.js";
 import type { PairBlock, SharedData } from "./pair-data.js";
 import { PairOperator } from "./pair-operator.js";

@@ -5,8 +5,8 @@
  * overlapping byte classes) it cuts the CG iterations that the diagonal leaves.
  */
 import { addWeightedOuterLower4, choleskyInPlace, choleskySolve } from "../../math/linalg.js";
+import type { Preconditioner } from "../../math/newton-cg.js";
 import type { DeltaStack } from "./delta-stack.js";
-import type { Preconditioner } from "./newton-cg.js";
 
 const MAX_CURVATURE = 0.25;
 /** Past this many unknowns the dense q×q factor costs more than it saves. */

@@ -2,7 +2,9 @@
  * Scores of a head on pairs: mean log-likelihood log σ(⟨Θ, Δ_j⟩) and accuracy (a pair is right when
  * ⟨Θ, Δ_j⟩ > 0; a tie counts one half, as a coin flip would).
  */
-import { logSigmoid } from "../../math/sigmoid.js";
+import { dot } from "../../math/linalg.js";
+import { logSigmoid } from "../../math/logistic.js";
+import { addProduct } from "../../math/matrix-product.js";
 import type { DeltaStack } from "./delta-stack.js";
 import type { PairBlock } from "./pair-data.js";
 
@@ -33,14 +35,7 @@ export function composeTheta(
   out: Float64Array = new Float64Array(d * m),
 ): Float64Array {
   out.set(theta0.subarray(0, d * m));
-  for (let i = 0; i < d; i++) {
-    const row = i * m;
-    for (let a = 0; a < k; a++) {
-      const b = B[i * k + a];
-      if (b === 0) continue;
-      for (let c = 0; c < m; c++) out[row + c] += b * W[a * m + c];
-    }
-  }
+  addProduct(B, 0, W, 0, d, k, m, out);
   return out;
 }
 
@@ -59,7 +54,7 @@ export function scoreStack(
     if (start === end) continue;
     fillTheta(u, theta);
     for (let j = start; j < end; j++) {
-      const z = dotRow(stack.deltas, j * q, theta, q);
+      const z = dot(stack.deltas, j * q, theta, 0, q);
       logLikelihood += logSigmoid(z);
       correct += z > 0 ? 1 : z === 0 ? 0.5 : 0;
     }
@@ -116,10 +111,4 @@ function resolveTheta(model: Float64Array | HeadParams, d: number, m: number): F
     }
   }
   return composeTheta(theta0, B, W, d, k, m);
-}
-
-function dotRow(x: Float64Array, offset: number, theta: Float64Array, q: number): number {
-  let s = 0;
-  for (let i = 0; i < q; i++) s += x[offset + i] * theta[i];
-  return s;
 }

@@ -35,5 +35,4 @@ export {
   splitUserPairs,
   validationCount,
 } from "./split-users.js";
-export { principalAngleCosines, subspaceDistance } from "./subspace-distance.js";
 export { trainShared } from "./train-shared.js";

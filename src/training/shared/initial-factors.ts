@@ -9,11 +9,13 @@
  * - warmup (WU): the same, from a global head stopped after a few Newton steps.
  * - random (SI): Θ0 = 0 and B random with orthonormal columns.
  */
-import { deriveSeed, SeededRandom } from "../../math/seeded-random.js";
+import { dot } from "../../math/linalg.js";
+import { sigmoid } from "../../math/logistic.js";
+import { deriveSeed, gaussianVector, SeededRandom } from "../../math/random.js";
+import { thinQr } from "../../math/thin-qr.js";
+import { topLeftSingularVectors } from "../../math/top-singular-vectors.js";
 import type { DeltaStack } from "./delta-stack.js";
 import { fitGlobalHead } from "./global-head.js";
-import { thinQr } from "./thin-qr.js";
-import { topLeftSingularVectors } from "./top-singular-vectors.js";
 
 export type InitMode = "global" | "warmup" | "random";
 
@@ -59,9 +61,7 @@ export function initialTheta0(
 
 export function randomOrthonormal(rows: number, cols: number, seed: number): Float64Array {
   const random = new SeededRandom(deriveSeed(seed, SEED_STREAM.basis));
-  const a = new Float64Array(rows * cols);
-  for (let i = 0; i < a.length; i++) a[i] = random.gaussian();
-  return thinQr(a, rows, cols).q;
+  return thinQr(gaussianVector(random, rows * cols), rows, cols).q;
 }
 
 /** d × (U·m) row-major: column u·m + c is column c of G_u. */
@@ -73,9 +73,7 @@ function userGradients(stack: DeltaStack, theta0: Float64Array): Float64Array {
   for (let u = 0; u < users; u++) {
     for (let j = userStart[u]; j < userStart[u + 1]; j++) {
       const row = j * q;
-      let z = 0;
-      for (let i = 0; i < q; i++) z += deltas[row + i] * theta0[i];
-      const residual = z >= 0 ? Math.exp(-z) / (1 + Math.exp(-z)) : 1 / (1 + Math.exp(z));
+      const residual = sigmoid(-dot(deltas, row, theta0, 0, q));
       for (let i = 0; i < d; i++) {
         for (let c = 0; c < m; c++) out[i * cols + u * m + c] += residual * deltas[row + i * m + c];
       }

@@ -1,3 +1,4 @@
+import { dot } from "../../math/linalg.js";
 import type { DeltaStack } from "./delta-stack.js";
 
 /** out[j] = ⟨Θ0, Δ_j⟩ for every pair of the stack. */
@@ -8,11 +9,6 @@ export function baseOffsets(
 ): Float64Array {
   const q = stack.d * stack.m;
   const { deltas, n } = stack;
-  for (let j = 0; j < n; j++) {
-    const row = j * q;
-    let s = 0;
-    for (let i = 0; i < q; i++) s += deltas[row + i] * theta0[i];
-    out[j] = s;
-  }
+  for (let j = 0; j < n; j++) out[j] = dot(deltas, j * q, theta0, 0, q);
   return out;
 }

@@ -4,8 +4,9 @@
  * Forward products expand M_u once per user and then cost one d·m dot product per pair; adjoint
  * products accumulate S_u = Σ_j r_j Δ_j per user and contract it once.
  */
+
+import type { LinearOperator } from "../../math/linear-operator.js";
 import type { DeltaStack } from "./delta-stack.js";
-import type { LinearOperator } from "./linear-operator.js";
 import type { UserMap } from "./user-maps.js";
 
 export class PairOperator implements LinearOperator {

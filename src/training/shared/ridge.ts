@@ -24,9 +24,3 @@ export function blockPenalty(
   }
   return penalty;
 }
-
-export function squaredNorm(x: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < x.length; i++) s += x[i] * x[i];
-  return s;
-}

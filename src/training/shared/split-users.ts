@@ -3,7 +3,7 @@
  * shuffle seeded from (seed, hash of the user id), so a user's split does not depend on the other
  * users or on their order.
  */
-import { deriveSeed, SeededRandom } from "../../math/seeded-random.js";
+import { deriveSeed, SeededRandom } from "../../math/random.js";
 import { assertPairBlock, assertShape, deltaBlock, selectPairs } from "./pair-blocks.js";
 import type { PairBlock, SharedData, UserFeaturePairs, UserPairs } from "./pair-data.js";
 

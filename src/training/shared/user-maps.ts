@@ -4,6 +4,8 @@
  * these: Θ0 (identity), V·W_u (shared V, fixed personal W_u) and B_u·A (fixed personal B_u,
  * shared A).
  */
+import { addProduct, addTransposedProduct } from "../../math/matrix-product.js";
+
 export interface UserMap {
   readonly size: number;
   /** theta (d×m) += T_u(w[offset .. offset+size)). */
@@ -23,6 +25,13 @@ export interface UserMap {
     out: Float64Array,
     offset: number,
   ): void;
+}
+
+/** Dimensions of a factorized d×m parameter: a d×k and a k×m factor. */
+interface FactorShape {
+  readonly d: number;
+  readonly k: number;
+  readonly m: number;
 }
 
 /** T_u(w) = w: the same d×m matrix for every user (Θ0, or a user's own Θ). */
@@ -71,42 +80,24 @@ export class IdentityMap implements UserMap {
  */
 export class RightFactorMap implements UserMap {
   readonly size: number;
-  readonly #d: number;
-  readonly #k: number;
-  readonly #m: number;
+  readonly #shape: FactorShape;
   readonly #factors: readonly Float64Array[];
   readonly #moments: Float64Array;
 
   constructor(d: number, k: number, m: number, factors: readonly Float64Array[]) {
     this.size = d * k;
-    this.#d = d;
-    this.#k = k;
-    this.#m = m;
+    this.#shape = { d, k, m };
     this.#factors = factors;
     this.#moments = new Float64Array(d * m * m);
   }
 
   expand(user: number, w: Float64Array, offset: number, theta: Float64Array): void {
-    const d = this.#d;
-    const k = this.#k;
-    const m = this.#m;
-    const f = this.#factors[user];
-    for (let i = 0; i < d; i++) {
-      const vRow = offset + i * k;
-      const tRow = i * m;
-      for (let a = 0; a < k; a++) {
-        const v = w[vRow + a];
-        if (v === 0) continue;
-        const fRow = a * m;
-        for (let c = 0; c < m; c++) theta[tRow + c] += v * f[fRow + c];
-      }
-    }
+    const { d, k, m } = this.#shape;
+    addProduct(w, offset, this.#factors[user], 0, d, k, m, theta);
   }
 
   contract(user: number, s: Float64Array, out: Float64Array, offset: number): void {
-    const d = this.#d;
-    const k = this.#k;
-    const m = this.#m;
+    const { d, k, m } = this.#shape;
     const f = this.#factors[user];
     for (let i = 0; i < d; i++) {
       const sRow = i * m;
@@ -129,9 +120,7 @@ export class RightFactorMap implements UserMap {
     out: Float64Array,
     offset: number,
   ): void {
-    const d = this.#d;
-    const k = this.#k;
-    const m = this.#m;
+    const { d, k, m } = this.#shape;
     const mm = m * m;
     const f = this.#factors[user];
     const moments = this.#moments;
@@ -169,39 +158,25 @@ export class RightFactorMap implements UserMap {
 /** T_u(A) = F_u·A with A k×m unknown (A[a*m + c]) and F_u d×k fixed per user (F[i*k + a]). */
 export class LeftFactorMap implements UserMap {
   readonly size: number;
-  readonly #d: number;
-  readonly #k: number;
-  readonly #m: number;
+  readonly #shape: FactorShape;
   readonly #factors: readonly Float64Array[];
   readonly #projection: Float64Array;
 
   constructor(d: number, k: number, m: number, factors: readonly Float64Array[]) {
     this.size = k * m;
-    this.#d = d;
-    this.#k = k;
-    this.#m = m;
+    this.#shape = { d, k, m };
     this.#factors = factors;
     this.#projection = new Float64Array(k * m);
   }
 
   expand(user: number, w: Float64Array, offset: number, theta: Float64Array): void {
-    const d = this.#d;
-    const k = this.#k;
-    const m = this.#m;
-    const f = this.#factors[user];
-    for (let i = 0; i < d; i++) {
-      const tRow = i * m;
-      for (let a = 0; a < k; a++) {
-        const fia = f[i * k + a];
-        if (fia === 0) continue;
-        const aRow = offset + a * m;
-        for (let c = 0; c < m; c++) theta[tRow + c] += fia * w[aRow + c];
-      }
-    }
+    const { d, k, m } = this.#shape;
+    addProduct(this.#factors[user], 0, w, offset, d, k, m, theta);
   }
 
   contract(user: number, s: Float64Array, out: Float64Array, offset: number): void {
-    projectTransposed(this.#factors[user], this.#d, this.#k, this.#m, s, 0, out, offset);
+    const { d, k, m } = this.#shape;
+    addTransposedProduct(this.#factors[user], d, k, m, s, 0, out, offset);
   }
 
   addSquaredContractions(
@@ -213,38 +188,16 @@ export class LeftFactorMap implements UserMap {
     out: Float64Array,
     offset: number,
   ): void {
+    const { d, k, m } = this.#shape;
+    const q = d * m;
     const g = this.#projection;
-    const q = this.#d * this.#m;
     const f = this.#factors[user];
     for (let j = start; j < end; j++) {
       const cj = c[j];
       if (cj === 0) continue;
       g.fill(0);
-      projectTransposed(f, this.#d, this.#k, this.#m, deltas, j * q, g, 0);
+      addTransposedProduct(f, d, k, m, deltas, j * q, g, 0);
       for (let i = 0; i < g.length; i++) out[offset + i] += cj * g[i] * g[i];
-    }
-  }
-}
-
-/** out[outOffset + a*m + c] += Σ_i F[i*k + a]·x[xOffset + i*m + c]  (out += Fᵀ·X). */
-export function projectTransposed(
-  f: Float64Array,
-  d: number,
-  k: number,
-  m: number,
-  x: Float64Array,
-  xOffset: number,
-  out: Float64Array,
-  outOffset: number,
-): void {
-  for (let i = 0; i < d; i++) {
-    const fRow = i * k;
-    const xRow = xOffset + i * m;
-    for (let a = 0; a < k; a++) {
-      const fia = f[fRow + a];
-      if (fia === 0) continue;
-      const oRow = outOffset + a * m;
-      for (let c = 0; c < m; c++) out[oRow + c] += fia * x[xRow + c];
     }
   }
 }

@@ -1,5 +1,5 @@
+import type { Sfc32Random } from "../../math/random.js";
 import { countWords } from "./attributes.js";
-import type { Rng } from "./rng.js";
 import * as vocab from "./vocabulary.js";
 
 /**
@@ -23,7 +23,7 @@ export interface ResponseStyle {
   readonly heading: boolean;
 }
 
-export function drawStyle(rng: Rng): ResponseStyle {
+export function drawStyle(rng: Sfc32Random): ResponseStyle {
   return {
     words: 24 + rng.int(52),
     bullets: rng.bernoulli(0.4) ? 2 + rng.int(2) : 0,
@@ -38,13 +38,13 @@ export function drawStyle(rng: Rng): ResponseStyle {
   };
 }
 
-function plainSentence(rng: Rng, topic: string): string {
+function plainSentence(rng: Sfc32Random, topic: string): string {
   const opener = rng.pick(vocab.OPENERS).replace("{topic}", topic);
   return `${opener} ${rng.pick(vocab.ACTIONS)} ${rng.pick(vocab.CLAUSES)}.`;
 }
 
 /** Builds a response for `topic` whose attributes follow `style`. */
-export function composeResponse(rng: Rng, topic: string, style: ResponseStyle): string {
+export function composeResponse(rng: Sfc32Random, topic: string, style: ResponseStyle): string {
   const extras: string[] = [];
   for (let i = 0; i < style.exclamations; i++) extras.push(rng.pick(vocab.INTERJECTIONS));
   for (let i = 0; i < style.numbers; i++) {

@@ -1,5 +1,7 @@
-import { dot, gaussianVector, orthonormalColumns, sigmoid } from "./linalg.js";
-import { Rng } from "./rng.js";
+import { dot } from "../../math/linalg.js";
+import { sigmoid } from "../../math/logistic.js";
+import { gaussianVector, Sfc32Random } from "../../math/random.js";
+import { randomOrthonormalColumns } from "../../math/random-orthonormal.js";
 
 export interface FeatureSynthOptions {
   readonly d: number;
@@ -87,11 +89,11 @@ export function generateFeatureSynth(options: FeatureSynthOptions): FeatureSynth
   checkOptions(options);
   const { d, m, k, seed } = options;
   const p = d * m;
-  const paramsRng = new Rng(seed, STREAM.params);
+  const paramsRng = new Sfc32Random(seed, STREAM.params);
   const theta0 = gaussianVector(paramsRng, p, (options.globalNorm ?? 2) / Math.sqrt(p));
-  const B = orthonormalColumns(paramsRng, d, k);
-  const usersRng = new Rng(seed, STREAM.users);
-  const pairsRng = new Rng(seed, STREAM.pairs);
+  const B = randomOrthonormalColumns(paramsRng, d, k);
+  const usersRng = new Sfc32Random(seed, STREAM.users);
+  const pairsRng = new Sfc32Random(seed, STREAM.pairs);
   const width = Math.max(4, String(options.users - 1).length);
   const users: FeatureUser[] = [];
   let bayes = 0;
@@ -103,10 +105,10 @@ export function generateFeatureSynth(options: FeatureSynthOptions): FeatureSynth
     for (let n = 0; n < options.pairsPerUser; n++) {
       const a = gaussianVector(pairsRng, p);
       const b = gaussianVector(pairsRng, p);
-      const prob = sigmoid(dot(theta, a) - dot(theta, b));
+      const prob = sigmoid(dot(theta, 0, a, 0, p) - dot(theta, 0, b, 0, p));
       bayes += Math.max(prob, 1 - prob);
       pairs.push(
-        pairsRng.uniform() < prob ? { chosen: a, rejected: b } : { chosen: b, rejected: a },
+        pairsRng.nextUnit() < prob ? { chosen: a, rejected: b } : { chosen: b, rejected: a },
       );
     }
     users.push({ user: `user-${String(u).padStart(width, "0")}`, W, pairs });

@@ -1,5 +1,7 @@
+import { dot } from "../../math/linalg.js";
+import { sigmoid } from "../../math/logistic.js";
+import { Sfc32Random } from "../../math/random.js";
 import { ATTRIBUTE_NAMES } from "./attributes.js";
-import { dot, sigmoid } from "./linalg.js";
 import {
   attributeDifference,
   drawResponsePair,
@@ -8,7 +10,6 @@ import {
   plantPopulation,
   userVector,
 } from "./population.js";
-import { Rng } from "./rng.js";
 import { validateSynthOptions } from "./synth-options.js";
 import type { PlantedUser, SynthDataset, SynthOptions, SynthRow } from "./synth-types.js";
 
@@ -22,7 +23,7 @@ class SplitCollector {
 
   constructor(
     readonly population: Population,
-    readonly rng: Rng,
+    readonly rng: Sfc32Random,
   ) {}
 
   /** Samples `count` labelled pairs for one user from P(a ≻ b) = σ(s·v·(a(a) − a(b))). */
@@ -30,9 +31,9 @@ class SplitCollector {
     for (let n = 0; n < count; n++) {
       const { prompt, a, b } = drawResponsePair(this.rng);
       const diff = attributeDifference(a, b);
-      const p = sigmoid(this.population.scale * dot(v, diff));
-      const aWins = this.rng.uniform() < p;
-      const g = dot(this.population.v0, diff);
+      const p = sigmoid(this.population.scale * dot(v, 0, diff, 0, diff.length));
+      const aWins = this.rng.nextUnit() < p;
+      const g = dot(this.population.v0, 0, diff, 0, diff.length);
       this.#bayes += Math.max(p, 1 - p);
       this.#global += g > 0 ? p : g < 0 ? 1 - p : 0.5;
       this.rows.push({ user, prompt, chosen: aWins ? a : b, rejected: aWins ? b : a });
@@ -59,10 +60,10 @@ export function generateSynth(options: SynthOptions): SynthDataset {
   const population = plantPopulation(
     rank,
     options.disagreement ?? 1,
-    new Rng(seed, STREAM.params),
-    new Rng(seed, STREAM.calibration),
+    new Sfc32Random(seed, STREAM.params),
+    new Sfc32Random(seed, STREAM.calibration),
   );
-  const usersRng = new Rng(seed, STREAM.users);
+  const usersRng = new Sfc32Random(seed, STREAM.users);
   const total = options.users + options.newUsers;
   const planted: PlantedUser[] = [];
   const vectors: Float64Array[] = [];
@@ -74,14 +75,14 @@ export function generateSynth(options: SynthOptions): SynthDataset {
     planted.push({ user: userId(i, total), split, z: Array.from(z), v: Array.from(v) });
   }
 
-  const seenRng = new Rng(seed, STREAM.seenPairs);
+  const seenRng = new Sfc32Random(seed, STREAM.seenPairs);
   const train = new SplitCollector(population, seenRng);
   const test = new SplitCollector(population, seenRng);
   for (let i = 0; i < options.users; i++) {
     train.add(planted[i]!.user, vectors[i]!, options.pairsPerUser);
     test.add(planted[i]!.user, vectors[i]!, options.testPairsPerUser);
   }
-  const fresh = new SplitCollector(population, new Rng(seed, STREAM.newPairs));
+  const fresh = new SplitCollector(population, new Sfc32Random(seed, STREAM.newPairs));
   for (let i = options.users; i < total; i++) {
     fresh.add(planted[i]!.user, vectors[i]!, options.newUserPairs);
   }

@@ -9,7 +9,6 @@ export {
   userTheta,
 } from "./feature-synth.js";
 export { generateSynth } from "./generate-synth.js";
-export { Rng } from "./rng.js";
 export { DEFAULT_SYNTH_OPTIONS } from "./synth-options.js";
 export type {
   PlantedUser,

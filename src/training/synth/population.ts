@@ -1,7 +1,9 @@
+import { dot } from "../../math/linalg.js";
+import { sigmoid } from "../../math/logistic.js";
+import { gaussianVector, type Sfc32Random } from "../../math/random.js";
+import { randomOrthonormalColumns } from "../../math/random-orthonormal.js";
 import { ATTRIBUTE_COUNT, attributes } from "./attributes.js";
 import { composeResponse, drawStyle } from "./compose-response.js";
-import { dot, gaussianVector, orthonormalColumns, sigmoid } from "./linalg.js";
-import type { Rng } from "./rng.js";
 import { PROMPTS } from "./vocabulary.js";
 
 /** The planted preference model: v_i = v0 + U·z_i, P(a ≻ b) = σ(scale·v_i·(a(a) − a(b))). */
@@ -23,7 +25,7 @@ const CALIBRATION_PAIRS = 2000;
  * they agree.
  */
 export function drawUserZ(
-  rng: Rng,
+  rng: Sfc32Random,
   population: Pick<Population, "rank" | "disagreement">,
 ): Float64Array {
   const { rank, disagreement } = population;
@@ -40,7 +42,7 @@ export function userVector(population: Population, z: ArrayLike<number>): Float6
 }
 
 /** Two distinct responses to one prompt, with independently drawn styles. */
-export function drawResponsePair(rng: Rng): { prompt: string; a: string; b: string } {
+export function drawResponsePair(rng: Sfc32Random): { prompt: string; a: string; b: string } {
   const { prompt, topic } = rng.pick(PROMPTS);
   const a = composeResponse(rng, topic, drawStyle(rng));
   let b = composeResponse(rng, topic, drawStyle(rng));
@@ -75,17 +77,17 @@ function calibrateScale(margins: Float64Array, target: number): number {
 export function plantPopulation(
   rank: number,
   disagreement: number,
-  paramsRng: Rng,
-  calibrationRng: Rng,
+  paramsRng: Sfc32Random,
+  calibrationRng: Sfc32Random,
 ): Population {
   const v0 = gaussianVector(paramsRng, ATTRIBUTE_COUNT);
-  const U = orthonormalColumns(paramsRng, ATTRIBUTE_COUNT, rank);
+  const U = randomOrthonormalColumns(paramsRng, ATTRIBUTE_COUNT, rank);
   const unscaled: Population = { rank, v0, U, scale: 1, disagreement };
   const margins = new Float64Array(CALIBRATION_PAIRS);
   for (let i = 0; i < CALIBRATION_PAIRS; i++) {
     const v = userVector(unscaled, drawUserZ(calibrationRng, unscaled));
     const { a, b } = drawResponsePair(calibrationRng);
-    margins[i] = dot(v, attributeDifference(a, b));
+    margins[i] = dot(v, 0, attributeDifference(a, b), 0, ATTRIBUTE_COUNT);
   }
   return { ...unscaled, scale: calibrateScale(margins, TARGET_BAYES_ACCURACY) };
 }

@@ -1,20 +1,23 @@
 // Word lists for composing responses. Plain sentences carry no digits, '!', '?', apostrophes,
 // emoji or all-caps words, so that each attribute comes only from the snippet that controls it.
 
-export const PROMPTS: readonly { readonly prompt: string; readonly topic: string }[] = [
-  { prompt: "How do I sort a list in Python?", topic: "sorting" },
-  { prompt: "How can I make my morning routine more productive?", topic: "morning routines" },
-  { prompt: "What is a good way to learn a new language?", topic: "language learning" },
-  { prompt: "How should I prepare for a job interview?", topic: "interview preparation" },
-  { prompt: "Can you explain how caching works?", topic: "caching" },
-  { prompt: "What should I pack for a weekend hiking trip?", topic: "packing for a hike" },
-  { prompt: "How do I keep houseplants alive?", topic: "plant care" },
-  { prompt: "What is the best way to save money each month?", topic: "budgeting" },
-  { prompt: "How do I write a clear email to my manager?", topic: "email writing" },
-  { prompt: "How can I improve my sleep?", topic: "better sleep" },
-  { prompt: "What makes a good presentation?", topic: "presentations" },
-  { prompt: "How do I start running regularly?", topic: "running" },
-];
+/** Prompts, each with the topic its responses are about. */
+export const PROMPTS: readonly { readonly prompt: string; readonly topic: string }[] = (
+  [
+    ["How do I sort a list in Python?", "sorting"],
+    ["How can I make my morning routine more productive?", "morning routines"],
+    ["What is a good way to learn a new language?", "language learning"],
+    ["How should I prepare for a job interview?", "interview preparation"],
+    ["Can you explain how caching works?", "caching"],
+    ["What should I pack for a weekend hiking trip?", "packing for a hike"],
+    ["How do I keep houseplants alive?", "plant care"],
+    ["What is the best way to save money each month?", "budgeting"],
+    ["How do I write a clear email to my manager?", "email writing"],
+    ["How can I improve my sleep?", "better sleep"],
+    ["What makes a good presentation?", "presentations"],
+    ["How do I start running regularly?", "running"],
+  ] as const
+).map(([prompt, topic]) => ({ prompt, topic }));
 
 export const OPENERS = [
   "For {topic}, try to",

@@ -170,21 +170,19 @@ export class NewtonCgSolver {
   #ensure(n: number, p: number): void {
     if (n > this.#n) {
       this.#n = n;
-      this.#z = new Float64Array(n);
-      this.#zStep = new Float64Array(n);
-      this.#residualWeight = new Float64Array(n);
-      this.#curvature = new Float64Array(n);
-      this.#scratchN = new Float64Array(n);
+      [this.#z, this.#zStep, this.#residualWeight, this.#curvature, this.#scratchN] = zeros(5, n);
     }
     if (p !== this.#p) {
       this.#p = p;
-      this.#gradient = new Float64Array(p);
-      this.#step = new Float64Array(p);
-      this.#cgResidual = new Float64Array(p);
-      this.#preconditioned = new Float64Array(p);
-      this.#direction = new Float64Array(p);
-      this.#hessianDirection = new Float64Array(p);
-      this.#diagonal = new Float64Array(p);
+      [
+        this.#gradient,
+        this.#step,
+        this.#cgResidual,
+        this.#preconditioned,
+        this.#direction,
+        this.#hessianDirection,
+        this.#diagonal,
+      ] = zeros(7, p);
     }
   }
 
@@ -274,4 +272,8 @@ export class NewtonCgSolver {
     }
     return iterations;
   }
+}
+
+function zeros(count: number, length: number): Float64Array<ArrayBuffer>[] {
+  return Array.from({ length: count }, () => new Float64Array(length));
 }

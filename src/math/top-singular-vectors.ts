@@ -3,7 +3,8 @@
  * (never formed) with a few extra columns, finished by a Rayleigh–Ritz step. Deterministic for a
  * given random stream.
  */
-import type { SeededRandom } from "../../math/seeded-random.js";
+import { multiplyLeadingColumns } from "./matrix-product.js";
+import { gaussianVector } from "./random.js";
 import { symmetricEigen } from "./symmetric-eigen.js";
 import { thinQr } from "./thin-qr.js";
 
@@ -16,25 +17,23 @@ export function topLeftSingularVectors(
   rows: number,
   cols: number,
   k: number,
-  random: SeededRandom,
+  random: { gaussian(): number },
   iterations = DEFAULT_SUBSPACE_ITERATIONS,
 ): Float64Array {
   if (!Number.isInteger(k) || k < 1 || k > rows) {
     throw new TypeError(`k: expected an integer in [1, ${rows}], got ${String(k)}`);
   }
   const b = Math.min(k + OVERSAMPLING, rows);
-  let q: Float64Array = new Float64Array(rows * b);
-  for (let i = 0; i < q.length; i++) q[i] = random.gaussian();
-  q = thinQr(q, rows, b).q;
+  let q = thinQr(gaussianVector(random, rows * b), rows, b).q;
   const t = new Float64Array(cols * b);
   const y = new Float64Array(rows * b);
   for (let it = 0; it < iterations; it++) {
-    multiplyTransposed(g, rows, cols, q, b, t);
-    multiply(g, rows, cols, t, b, y);
+    multiplyBlock(g, rows, cols, q, b, t, true);
+    multiplyBlock(g, rows, cols, t, b, y, false);
     q = thinQr(y, rows, b).q;
   }
   // Rayleigh–Ritz: the eigenvectors of Qᵀ G Gᵀ Q = TᵀT rotate Q onto the singular directions.
-  multiplyTransposed(g, rows, cols, q, b, t);
+  multiplyBlock(g, rows, cols, q, b, t, true);
   const gram = new Float64Array(b * b);
   for (let r = 0; r < cols; r++) {
     const row = r * b;
@@ -45,55 +44,30 @@ export function topLeftSingularVectors(
     }
   }
   const { vectors } = symmetricEigen(gram, b);
-  const out = new Float64Array(rows * k);
-  for (let i = 0; i < rows; i++) {
-    for (let a = 0; a < k; a++) {
-      let s = 0;
-      for (let x = 0; x < b; x++) s += q[i * b + x] * vectors[x * b + a];
-      out[i * k + a] = s;
-    }
-  }
-  return out;
+  return multiplyLeadingColumns(q, vectors, rows, b, k, b);
 }
 
-/** out (cols×b) = Gᵀ·Q. */
-function multiplyTransposed(
+/**
+ * out = G·X (X cols×b, out rows×b), or with `transposed` out = Gᵀ·X (X rows×b, out cols×b),
+ * skipping the zero entries of G.
+ */
+function multiplyBlock(
   g: Float64Array,
   rows: number,
   cols: number,
-  q: Float64Array,
+  x: Float64Array,
   b: number,
   out: Float64Array,
+  transposed: boolean,
 ): void {
   out.fill(0);
   for (let i = 0; i < rows; i++) {
-    const qRow = i * b;
     for (let c = 0; c < cols; c++) {
       const gic = g[i * cols + c];
       if (gic === 0) continue;
-      const outRow = c * b;
-      for (let x = 0; x < b; x++) out[outRow + x] += gic * q[qRow + x];
-    }
-  }
-}
-
-/** out (rows×b) = G·T. */
-function multiply(
-  g: Float64Array,
-  rows: number,
-  cols: number,
-  t: Float64Array,
-  b: number,
-  out: Float64Array,
-): void {
-  out.fill(0);
-  for (let i = 0; i < rows; i++) {
-    const outRow = i * b;
-    for (let c = 0; c < cols; c++) {
-      const gic = g[i * cols + c];
-      if (gic === 0) continue;
-      const tRow = c * b;
-      for (let x = 0; x < b; x++) out[outRow + x] += gic * t[tRow + x];
+      const from = (transposed ? i : c) * b;
+      const to = (transposed ? c : i) * b;
+      for (let s = 0; s < b; s++) out[to + s] += gic * x[from + s];
     }
   }
 }

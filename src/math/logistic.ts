@@ -10,3 +10,12 @@ export function sigmoid(z: number): number {
 export function logSigmoid(z: number): number {
   return z >= 0 ? -Math.log1p(Math.exp(-z)) : z - Math.log1p(Math.exp(z));
 }
+
+/** The multi-class σ, with the maximum subtracted so that large values do not overflow. */
+export function softmax(values: readonly number[]): number[] {
+  let max = Number.NEGATIVE_INFINITY;
+  for (const v of values) max = Math.max(max, v);
+  const exps = values.map((v) => Math.exp(v - max));
+  const total = exps.reduce((a, b) => a + b, 0);
+  return exps.map((e) => e / total);
+}

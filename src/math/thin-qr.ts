@@ -4,6 +4,8 @@
  * the previous ones gets R's diagonal 0 and an orthonormal completion in Q, so Q always has
  * orthonormal columns and A = Q·R up to the dropped residual (≤ 1e-12 of that column's norm).
  */
+import { norm2 } from "./linalg.js";
+
 export interface ThinQr {
   /** rows×cols row-major, orthonormal columns. */
   q: Float64Array;
@@ -27,11 +29,11 @@ export function thinQr(a: Float64Array, rows: number, cols: number): ThinQr {
   const deficient: number[] = [];
   for (let c = 0; c < cols; c++) {
     const v = columns[c];
-    const original = norm(v);
+    const original = norm2(v);
     for (let pass = 0; pass < 2; pass++) {
       for (let b = 0; b < c; b++) r[b * cols + c] += project(v, basis[b]);
     }
-    const residual = norm(v);
+    const residual = norm2(v);
     if (residual > DEFICIENT * original && residual > 0) {
       r[c * cols + c] = residual;
       for (let i = 0; i < rows; i++) v[i] /= residual;
@@ -49,12 +51,6 @@ export function thinQr(a: Float64Array, rows: number, cols: number): ThinQr {
   return { q, r, deficient };
 }
 
-/** Rewrites the columns of the rows×cols matrix `a` as an orthonormal basis of their span. */
-export function orthonormalizeColumns(a: Float64Array, rows: number, cols: number): Float64Array {
-  a.set(thinQr(a, rows, cols).q);
-  return a;
-}
-
 /** v −= (v·u)u; returns v·u. */
 function project(v: Float64Array, u: Float64Array): number {
   let s = 0;
@@ -63,19 +59,13 @@ function project(v: Float64Array, u: Float64Array): number {
   return s;
 }
 
-function norm(v: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
-  return Math.sqrt(s);
-}
-
 /** The first unit vector e_t whose part orthogonal to `basis` is large, normalized. */
 function completion(basis: readonly Float64Array[], rows: number): Float64Array {
   for (let t = 0; t < rows; t++) {
     const v = new Float64Array(rows);
     v[t] = 1;
     for (let pass = 0; pass < 2; pass++) for (const u of basis) project(v, u);
-    const length = norm(v);
+    const length = norm2(v);
     if (length > 0.5) {
       for (let i = 0; i < rows; i++) v[i] /= length;
       return v;
