@@ -17,6 +17,7 @@ import { healthRoutes } from "./routes/health.js";
 import { infoRoutes } from "./routes/info.js";
 import { scoringRoutes } from "./routes/scoring.js";
 import { shapedRoutes } from "./routes/shaped.js";
+import { trainerRoutes } from "./routes/trainers.js";
 import { userRoutes } from "./routes/users.js";
 
 export type App = FastifyInstance;
@@ -65,5 +66,6 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(shapedRoutes, { state, config });
   await app.register(userRoutes, { state });
   await app.register(fitRoutes, { state, config });
+  await app.register(trainerRoutes, { state, config });
   return app;
 }

@@ -9,7 +9,8 @@ export type Access = "open" | "authenticated" | readonly Scope[];
 
 /**
  * Who may call what. A /v1 route missing from this table needs `admin`, so a new endpoint is
- * never open by accident; routes outside /v1 (health, readiness, docs) are open.
+ * never open by accident; routes outside /v1 (health, readiness, docs) are open unless listed
+ * (the trainers' own paths, /get_reward and /classify, are).
  */
 export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   "GET /v1/info": "authenticated",
@@ -17,6 +18,9 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   "POST /v1/compare": ["score"],
   "POST /v1/rank": ["score"],
   "POST /v1/rewards/shaped": ["score"],
+  "POST /get_reward": ["score"],
+  "POST /classify": ["score"],
+  "POST /v1/classify": ["score"],
   "POST /v1/users/:user/fit": ["fit"],
   "GET /v1/jobs/:id": ["fit"],
   "GET /v1/users/:user": ["fit", "admin"],
@@ -98,8 +102,36 @@ export function metricsAuthorizer(
   };
 }
 
-function outsidePrefix(key: ApiKey, user: unknown): boolean {
-  return key.prefix !== undefined && typeof user === "string" && !user.startsWith(key.prefix);
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The request's API key, once authenticated; null when keys are off. */
+    apiKey: ApiKey | null;
+  }
+}
+
+function outsidePrefix(key: ApiKey | null | undefined, user: unknown): boolean {
+  const prefix = key?.prefix;
+  return prefix !== undefined && typeof user === "string" && !user.startsWith(prefix);
+}
+
+/**
+ * 403 unless the request's key may act for every one of `users`; for routes whose users come from
+ * somewhere only the route knows (OpenRLHF labels, a vLLM model name).
+ */
+export function assertMayActFor(request: FastifyRequest, users: Iterable<string>): void {
+  for (const user of users) if (outsidePrefix(request.apiKey, user)) throw forbiddenUser();
+}
+
+/** Every user a scoring body names: `user`, `users[]` and each item's `user`. */
+function bodyUsers(body: Record<string, unknown>): unknown[] {
+  const users: unknown[] = [body["user"]];
+  if (Array.isArray(body["users"])) users.push(...body["users"]);
+  if (Array.isArray(body["items"])) {
+    for (const item of body["items"]) {
+      if (typeof item === "object" && item !== null) users.push((item as { user?: unknown }).user);
+    }
+  }
+  return users;
 }
 
 function forbiddenUser(): ProblemError {
@@ -118,9 +150,9 @@ export function registerAuth(
   setup: AuthSetup,
   owners: Readonly<Record<string, OwnerLookup>> = {},
 ): void {
+  app.decorateRequest("apiKey", null);
   const keyring = setup.keyring;
   if (keyring === null) return;
-  const keys = new WeakMap<FastifyRequest, ApiKey>();
   const challenge = (reply: FastifyReply, header: string, error: ProblemError): ProblemError => {
     void reply.header("www-authenticate", header);
     return error;
@@ -154,14 +186,13 @@ export function registerAuth(
     if (outsidePrefix(key, params?.["user"]) || outsidePrefix(key, owner?.(request))) {
       throw forbiddenUser();
     }
-    keys.set(request, key);
+    request.apiKey = key;
   });
   app.addHook("preValidation", async (request) => {
-    const key = keys.get(request);
+    const key = request.apiKey;
     if (key?.prefix === undefined) return;
     const body = request.body as Record<string, unknown> | null | undefined;
-    if (typeof body === "object" && body !== null && outsidePrefix(key, body["user"])) {
-      throw forbiddenUser();
-    }
+    if (typeof body !== "object" || body === null) return;
+    if (bodyUsers(body).some((user) => outsidePrefix(key, user))) throw forbiddenUser();
   });
 }

@@ -15,9 +15,13 @@ export interface ConcurrencyLimit {
   readonly max: number;
 }
 
+/** The trainers' own paths, outside /v1. */
+const TRAINER_ROUTES: ReadonlySet<string> = new Set(["/get_reward", "/classify"]);
+
 /** Only API work takes a permit: probes, metrics and docs must answer under any load. */
 export function isLimitedRoute(route: string | undefined): boolean {
-  return route?.startsWith("/v1/") === true;
+  if (route === undefined) return false;
+  return route.startsWith("/v1/") || TRAINER_ROUTES.has(route);
 }
 
 /**

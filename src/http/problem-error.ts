@@ -17,6 +17,7 @@ export const PROBLEMS = {
   NOT_FOUND: { status: 404, title: "Not found" },
   USER_NOT_FOUND: { status: 404, title: "Unknown user" },
   JOB_NOT_FOUND: { status: 404, title: "Unknown job" },
+  MODEL_NOT_FOUND: { status: 404, title: "Unknown model" },
   METHOD_NOT_ALLOWED: { status: 405, title: "Method not allowed" },
   CONFLICT: { status: 409, title: "Conflict" },
   PAYLOAD_TOO_LARGE: { status: 413, title: "Payload too large" },

@@ -8,8 +8,11 @@ export interface TextItem {
   text: string;
 }
 
-/** An item to score, for its own user when it names one. */
-export type ScoreItem = (RewardItem | TextItem) & { user?: string | undefined };
+/** An item to score, for its own user when it names one (`userField`: where it named them). */
+export type ScoreItem = (RewardItem | TextItem) & {
+  user?: string | undefined;
+  userField?: string;
+};
 
 /**
  * Request items as the (prompt, response) texts the engine encodes: messages are rendered with the

@@ -26,6 +26,11 @@ export interface Personalization {
   possiblyStale?: boolean;
 }
 
+/** σ(r): the Bradley-Terry probability that a text beats one of reward 0, in [0, 1]. */
+export function rewardProbability(reward: number): number {
+  return sigmoid(reward);
+}
+
 /** What a user without an adapter gets: the global reward, or an UNKNOWN_USER error. */
 export type UnknownUserPolicy = "global" | "error";
 
@@ -34,6 +39,8 @@ export interface ScoringOptions extends Pick<FeatureOptions, "signal" | "truncat
   pessimism?: number | undefined;
   /** Default: the service's own policy. */
   unknownUser?: UnknownUserPolicy | undefined;
+  /** The request field that named the request's user, for errors; default "user". */
+  userField?: string;
 }
 
 export interface Scores {
@@ -176,9 +183,11 @@ export class ScoringService {
     items: readonly ScoreItem[],
     options: ScoringOptions,
   ): Promise<Scores> {
-    const top = { user, field: "user" };
+    const top = { user, field: options.userField ?? "user" };
     const subjects = items.map((item, i) =>
-      item.user === undefined ? top : { user: item.user, field: `items[${i}].user` },
+      item.user === undefined
+        ? top
+        : { user: item.user, field: item.userField ?? `items[${i}].user` },
     );
     const pairs = items.map((item, i) => ({
       ...this.#texts.render(item, `items[${i}]`),
