@@ -6,9 +6,12 @@ import {
   createJsonSchemaTransformObject,
 } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { SETTINGS } from "../config.js";
 import { problem } from "../schemas/common.js";
 import { ROUTE_EXAMPLES } from "../schemas/examples.js";
 import { type Access, routeAccess } from "./auth.js";
+import { isLimitedRoute } from "./concurrency.js";
+import { operationIdOf } from "./operation-ids.js";
 import { PROBLEMS, type ProblemCode, ProblemError } from "./problem-error.js";
 
 type Json = Record<string, unknown>;
@@ -18,7 +21,7 @@ if (z.globalRegistry.get(problem)?.id === undefined) {
   z.globalRegistry.add(problem, { ...z.globalRegistry.get(problem), id: "Problem" });
 }
 
-const DOCS_PREFIX = "/docs";
+export const DOCS_PREFIX = "/docs";
 export const OPENAPI_ROUTE = "/openapi.json";
 const SECURITY_SCHEME = "bearerAuth";
 
@@ -107,21 +110,24 @@ function checkExample(route: string, where: string, schema: unknown, example: un
   }
 }
 
-function securityOf(access: Access): Record<string, string[]>[] | undefined {
-  if (access === "open") return undefined;
-  if (access === "authenticated") return [{ [SECURITY_SCHEME]: [] }];
-  return access.map((scope) => ({ [SECURITY_SCHEME]: [scope] }));
+/** Open routes say so with an empty list, so that no document-wide default applies to them. */
+function securityOf(access: Access): Record<string, string[]>[] {
+  return access === "open" ? [] : [{ [SECURITY_SCHEME]: [] }];
 }
 
-function accessText(access: Access): string {
+function accessText(access: Access, keyWhenProtected: boolean): string {
+  if (access === "open" && keyWhenProtected) {
+    return "No API key needed, unless the server runs with --protect-metrics: then any valid key.";
+  }
   if (access === "open") return "No API key needed.";
   if (access === "authenticated") return "Needs an API key (any scope).";
   return `Needs an API key with the scope ${access.map((s) => `\`${s}\``).join(" or ")}.`;
 }
 
 /**
- * Wraps the zod transform: adds each route's security requirement and 401/403 answers from the
- * auth table, and attaches the examples of ROUTE_EXAMPLES after checking them against the route's
+ * Wraps the zod transform: adds each route's operationId from OPERATION_IDS, its security
+ * requirement and 401/403 answers from the auth table, 429 where the concurrency limit applies,
+ * and attaches the examples of ROUTE_EXAMPLES after checking them against the route's
  * zod schemas, plus an example problem for every error status.
  */
 function documentTransform(): SwaggerTransform {
@@ -137,10 +143,22 @@ function documentTransform(): SwaggerTransform {
     const method = (Array.isArray(route.method) ? route.method[0] : route.method) as string;
     const key = `${method} ${url}`;
     const access = routeAccess(method, url, { protectMetrics: false });
+    const keyWhenProtected = routeAccess(method, url, { protectMetrics: true }) !== "open";
     const responses = { ...(zodSchema.response as Json | undefined) };
     if (access !== "open") {
       responses[401] = problem;
       responses[403] = problem;
+    } else if (keyWhenProtected) {
+      responses[401] = {
+        description: "Only with --protect-metrics: missing or invalid API key",
+        content: { [PROBLEM_TYPE]: { schema: problem } },
+      };
+    }
+    if (isLimitedRoute(url)) responses[429] ??= problem;
+    if (method === "GET") {
+      // Fastify reads no body for GET, so neither its size nor its type can be refused.
+      delete responses[413];
+      delete responses[415];
     }
     const examples = ROUTE_EXAMPLES[key] ?? {};
     if (examples.body !== undefined) checkExample(key, "body", zodSchema.body, examples.body);
@@ -158,15 +176,19 @@ function documentTransform(): SwaggerTransform {
       };
     }
     const instance = url.replace(/:(\w+)/g, (_m, name: string) => examples.params?.[name] ?? name);
-    const security = securityOf(access);
-    const described = [zodSchema.description, accessText(access)].filter(Boolean).join("\n\n");
+    const described = [zodSchema.description, accessText(access, keyWhenProtected)]
+      .filter(Boolean)
+      .join("\n\n");
+    const operationId = operationIdOf(method, url) ?? zodSchema.operationId;
     const result = zodTransform({
       ...document,
       schema: {
         ...zodSchema,
+        ...(operationId === undefined ? {} : { operationId }),
         response: responses,
         description: described,
-        ...(security ? { security } : {}),
+        security: securityOf(access),
+        ...(Array.isArray(access) ? { "x-scopes": access } : {}),
       },
     });
     const json = result.schema as Json;
@@ -245,6 +267,18 @@ export async function registerDocs(app: FastifyInstance, options: { version: str
           "needs. A key limited to a user-id prefix may only act for users whose id starts with it.",
         license: { name: "Apache-2.0", identifier: "Apache-2.0" },
       },
+      // Self-hosted, so no one URL: the defaults are a local server on the default port.
+      servers: [
+        {
+          url: "{scheme}://{host}:{port}",
+          description: "Wherever `sharelora serve` listens (--host, --port)",
+          variables: {
+            scheme: { default: "http", enum: ["http", "https"] },
+            host: { default: "localhost" },
+            port: { default: String(SETTINGS.port.default) },
+          },
+        },
+      ],
       tags: [
         { name: "health", description: "Liveness and readiness probes" },
         { name: "info", description: "Model and limits" },
@@ -257,7 +291,9 @@ export async function registerDocs(app: FastifyInstance, options: { version: str
           [SECURITY_SCHEME]: {
             type: "http",
             scheme: "bearer",
-            description: "An API key; its scopes (score, fit, admin) decide what it may call",
+            description:
+              "An API key; its scopes (score, fit, admin) decide what it may call. An " +
+              "operation's `x-scopes` lists the scopes it accepts, any one of which will do.",
           },
         },
       },

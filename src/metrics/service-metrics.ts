@@ -37,6 +37,19 @@ const SECONDS = [
 ];
 
 /**
+ * prom-client's nodejs_active_{handles,requests,resources}_total are gauges, and Prometheus
+ * keeps `_total` for counters (promtool check metrics refuses them). Each is the sum of its
+ * labelled twin (nodejs_active_handles{type}...), so `sum(...)` of that one says the same.
+ */
+function dropMisnamedGauges(registry: Registry): void {
+  for (const metric of registry.getMetricsAsArray()) {
+    // The typings say an enum; at run time `type` is the string of the exposition format.
+    const { name, type } = metric as { name: string; type: unknown };
+    if (type !== "counter" && name.endsWith("_total")) registry.removeSingleMetric(name);
+  }
+}
+
+/**
  * Every metric of one app instance, in a registry of its own (several apps can live in one
  * process). Labels are route patterns, methods, statuses and outcomes: never a user id or a URL.
  */
@@ -65,6 +78,7 @@ export class ServiceMetrics {
     const name = (n: string) => `${METRIC_PREFIX}${n}`;
     if (options.defaultMetrics ?? true) {
       collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
+      dropMisnamedGauges(this.registry);
     }
     this.#requests = new Counter({
       name: name("http_requests_total"),

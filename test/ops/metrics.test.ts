@@ -1,8 +1,11 @@
+import { spawnSync } from "node:child_process";
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ServiceMetrics } from "../../src/metrics/service-metrics.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { adapterFile, KEY_LIST, KEYS, pairs } from "./fixtures.js";
+
+const promtoolAvailable = spawnSync("promtool", ["--version"], { stdio: "ignore" }).status === 0;
 
 /** Series → value, from the Prometheus text format. */
 function parse(text: string): Map<string, number> {
@@ -115,6 +118,27 @@ describe("GET /metrics after traffic", () => {
   it("includes the default process metrics, prefixed", () => {
     expect(text).toMatch(/^sharelora_process_cpu_user_seconds_total /m);
     expect(text).toMatch(/^sharelora_nodejs_heap_size_used_bytes /m);
+    expect(text).toMatch(/^sharelora_nodejs_active_handles\{type="/m);
+  });
+
+  it("has no gauge named like a counter (the *_total twins of nodejs_active_* are dropped)", () => {
+    const types = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)];
+    expect(types.length).toBeGreaterThan(20);
+    for (const [, name, type] of types) {
+      if (name!.endsWith("_total")) expect(type, name).toBe("counter");
+    }
+    expect(text).not.toMatch(/^sharelora_nodejs_active_(handles|requests|resources)_total/m);
+  });
+
+  it("passes promtool check metrics without a remark", (ctx) => {
+    if (!promtoolAvailable) {
+      const why = "promtool is not on PATH (install it: apt-get install -y prometheus)";
+      if (process.env["CI"]) throw new Error(`${why}; .ci/run installs it`);
+      ctx.skip(why);
+    }
+    const run = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
+    expect(`${run.stdout}${run.stderr}`).toBe("");
+    expect(run.status).toBe(0);
   });
 });
 

@@ -1,9 +1,11 @@
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PACKAGE_ROOT } from "../../src/config.js";
+import { PACKAGE_ROOT, SETTINGS } from "../../src/config.js";
+import { routeAccess } from "../../src/http/auth.js";
 import {
   checkOpenApiFile,
   diffOpenApi,
@@ -16,6 +18,8 @@ import { VERSION } from "../../src/server.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
 type Json = Record<string, any>;
+
+const REDOCLY = join(PACKAGE_ROOT, "node_modules", ".bin", "redocly");
 
 function cli(...args: string[]) {
   return spawnSync(process.execPath, ["--import", "tsx", "src/cli.ts", "openapi", ...args], {
@@ -67,29 +71,92 @@ describe("the committed OpenAPI document", () => {
     expect(diffOpenApi({ b: [1, 2] }, { b: [2, 1] })).toEqual(["/b/0", "/b/1"]);
   });
 
-  it("is OpenAPI 3.1 with a security requirement and 401/403 on every protected operation", () => {
+  it("is OpenAPI 3.1 with servers, and each operation's security from the auth table", () => {
     expect(doc.openapi).toBe("3.1.0");
-    expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ scheme: "bearer" });
+    expect(doc.components.securitySchemes.bearerAuth).toMatchObject({
+      type: "http",
+      scheme: "bearer",
+    });
+    expect(doc.security).toBeUndefined();
+    const [server] = doc.servers;
+    const resolved = server.url.replace(
+      /\{(\w+)\}/g,
+      (_m: string, name: string) => server.variables[name].default,
+    );
+    expect(resolved).toBe(`http://localhost:${SETTINGS.port.default}`);
     const open = ["/health", "/ready", "/metrics"];
     for (const [path, operations] of Object.entries(doc.paths as Json)) {
       for (const [method, op] of Object.entries(operations as Json)) {
         const where = `${method.toUpperCase()} ${path}`;
         expect(op.summary, where).toBeTruthy();
         expect(op.tags?.length, where).toBeGreaterThan(0);
-        if (open.includes(path)) {
-          expect(op.security, where).toBeUndefined();
+        const access = routeAccess(method.toUpperCase(), path.replace(/\{(\w+)\}/g, ":$1"), {
+          protectMetrics: false,
+        });
+        expect(access === "open", where).toBe(open.includes(path));
+        if (access === "open") {
+          expect(op.security, where).toEqual([]);
           continue;
         }
-        expect(op.security?.length, where).toBeGreaterThan(0);
+        expect(op.security, where).toEqual([{ bearerAuth: [] }]);
+        expect(op["x-scopes"], where).toEqual(access === "authenticated" ? undefined : access);
         expect(Object.keys(op.responses), where).toEqual(expect.arrayContaining(["401", "403"]));
       }
     }
-    expect(doc.paths["/v1/users/{user}"].get.security).toEqual([
-      { bearerAuth: ["fit"] },
-      { bearerAuth: ["admin"] },
-    ]);
+    expect(doc.paths["/v1/users/{user}"].get["x-scopes"]).toEqual(["fit", "admin"]);
+    const metrics = doc.paths["/metrics"].get;
+    expect(metrics.responses["401"].description).toMatch(/--protect-metrics/);
+    expect(metrics.responses["403"]).toBeUndefined();
     expect(doc.paths["/docs"]).toBeUndefined();
     expect(doc.paths["/openapi.json"]).toBeUndefined();
+  });
+
+  it("documents the 4xx answers each operation can give", () => {
+    for (const [path, operations] of Object.entries(doc.paths as Json)) {
+      for (const [method, op] of Object.entries(operations as Json)) {
+        const where = `${method.toUpperCase()} ${path}`;
+        const statuses = Object.keys(op.responses);
+        const errors = statuses.filter((status) => status.startsWith("4"));
+        // The probes cannot answer a 4xx: they take no input and need no key.
+        if (path === "/health" || path === "/ready") expect(errors, where).toEqual([]);
+        else expect(errors.length, where).toBeGreaterThan(0);
+        if (op.parameters || op.requestBody) expect(statuses, where).toContain("400");
+        if (op.requestBody) expect(statuses, where).toEqual(expect.arrayContaining(["413", "415"]));
+        if (method === "get") expect(statuses, where).not.toContain("413");
+        if (path.startsWith("/v1/")) expect(statuses, where).toContain("429");
+      }
+    }
+    for (const [path, method] of [
+      ["/v1/users/{user}", "get"],
+      ["/v1/users/{user}/adapter", "get"],
+      ["/v1/jobs/{id}", "get"],
+    ] as const) {
+      expect(doc.paths[path][method].responses, `${method} ${path}`).toHaveProperty("404");
+    }
+    expect(doc.paths["/v1/info"].get.responses).toHaveProperty("429");
+  });
+
+  it("passes redocly lint (recommended rules): no errors, only the probes' missing 4xx", (ctx) => {
+    if (!existsSync(REDOCLY)) ctx.skip(`${REDOCLY} is missing: run npm ci`);
+    const run = spawnSync(REDOCLY, ["lint", OPENAPI_FILE, "--format", "json"], {
+      cwd: PACKAGE_ROOT,
+      encoding: "utf8",
+      timeout: 60_000,
+      env: { ...process.env, REDOCLY_TELEMETRY: "off", REDOCLY_SUPPRESS_UPDATE_NOTICE: "true" },
+    });
+    const report = JSON.parse(run.stdout) as {
+      totals: { errors: number; warnings: number };
+      problems: { ruleId: string; severity: string; location: { pointer: string }[] }[];
+    };
+    const problems = report.problems.map(
+      (p) => `${p.severity} ${p.ruleId} ${p.location.map((l) => l.pointer).join(" ")}`,
+    );
+    expect(problems).toEqual([
+      "warn operation-4xx-response #/paths/~1health/get/responses",
+      "warn operation-4xx-response #/paths/~1ready/get/responses",
+    ]);
+    expect(report.totals.errors).toBe(0);
+    expect(run.status).toBe(0);
   });
 
   it("gives every route examples: bodies, parameters, JSON answers and problems", () => {
