@@ -164,6 +164,8 @@ function documentTransform(): SwaggerTransform {
     if (examples.body !== undefined) checkExample(key, "body", zodSchema.body, examples.body);
     if (examples.params !== undefined)
       checkExample(key, "params", zodSchema.params, examples.params);
+    if (examples.query !== undefined)
+      checkExample(key, "query", zodSchema.querystring, examples.query);
     for (const [status, example] of Object.entries(examples.responses ?? {})) {
       checkExample(key, `response ${status}`, responses[status], example);
     }
@@ -197,6 +199,11 @@ function documentTransform(): SwaggerTransform {
     const params = (json.params as { properties?: Record<string, Json> } | undefined)?.properties;
     for (const [name, value] of Object.entries(examples.params ?? {})) {
       if (params?.[name]) params[name].examples ??= [value];
+    }
+    const query = (json.querystring as { properties?: Record<string, Json> } | undefined)
+      ?.properties;
+    for (const [name, value] of Object.entries(examples.query ?? {})) {
+      if (query?.[name]) query[name].examples ??= [value];
     }
     for (const [status, schema] of Object.entries((json.response ?? {}) as Record<string, Json>)) {
       const media = (schema.content as Record<string, Json> | undefined)?.[PROBLEM_TYPE];

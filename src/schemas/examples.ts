@@ -4,6 +4,7 @@
  */
 export interface RouteExamples {
   params?: Record<string, string>;
+  query?: Record<string, string>;
   body?: unknown;
   responses?: Record<number, unknown>;
 }
@@ -82,6 +83,44 @@ export const ROUTE_EXAMPLES: Readonly<Record<string, RouteExamples>> = {
       200: { ...personalized, rewards: [1.482, -0.913], truncated: [false, false] },
     },
   },
+  "POST /get_reward": {
+    query: { user: USER },
+    body: {
+      query: [`<|user|>${PROMPT}<|assistant|>${GOOD}</s>`],
+      prompts: [`<|user|>${PROMPT}<|assistant|>`],
+      labels: [{ user: USER }],
+    },
+    responses: {
+      200: {
+        rewards: [1.482],
+        scores: [0.8149],
+        extra_logs: { personalized: [1], adapter_version: [3], prompt_matched: [1] },
+      },
+    },
+  },
+  ...Object.fromEntries(
+    ["POST /classify", "POST /v1/classify"].map((key) => [
+      key,
+      {
+        body: { model: `${MODEL}:${USER}`, input: GOOD, use_activation: false },
+        responses: {
+          200: {
+            id: "classify-1c9e5b0f8a2d4c6e9b7a3f1d5e8c2a40",
+            object: "list",
+            created: 1736937000,
+            model: `${MODEL}:${USER}`,
+            data: [{ index: 0, label: "LABEL_0", probs: [1.482], num_classes: 1 }],
+            usage: {
+              prompt_tokens: 79,
+              total_tokens: 79,
+              completion_tokens: 0,
+              prompt_tokens_details: null,
+            },
+          },
+        },
+      },
+    ]),
+  ),
   "POST /v1/compare": {
     body: { user: USER, pairs: [{ prompt: PROMPT, a: GOOD, b: BAD }], pessimism: 1 },
     responses: {
