@@ -76,12 +76,12 @@ const layerOf = (module: string) => (module.includes("/") ? module.split("/")[0]
 /** Which top-level folders each folder must never import from. */
 const FORBIDDEN: Record<string, readonly string[]> = {
   routes: ["training", "inference", "adapters", "model", "math"],
-  schemas: ["training", "inference", "adapters", "model", "service", "routes", "http"],
-  http: ["training", "inference", "adapters", "model", "routes"],
+  schemas: ["training", "inference", "adapters", "model", "math", "service", "routes", "http"],
+  http: ["training", "inference", "adapters", "model", "math", "routes"],
   service: ["routes", "schemas", "http", "commands"],
-  inference: ["routes", "schemas", "http", "service", "training", "commands"],
+  inference: ["routes", "schemas", "http", "service", "training", "adapters", "commands"],
   adapters: ["routes", "schemas", "http", "service", "training", "inference", "commands"],
-  training: ["routes", "schemas", "http", "commands"],
+  training: ["routes", "schemas", "http", "service", "commands"],
   model: ["routes", "schemas", "http", "service", "training", "inference", "adapters", "commands"],
 };
 
