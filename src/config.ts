@@ -313,3 +313,8 @@ export function renderSettingsTable(): string {
     ...rows,
   ].join("\n");
 }
+
+/** The bounds every request schema applies to its texts and lists. */
+export function requestLimits(config: Pick<Config, "maxItems" | "maxTextChars">) {
+  return { maxItems: config.maxItems, maxTextChars: config.maxTextChars };
+}

@@ -1,3 +1,5 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import type { Config } from "../config.js";
 import { ServiceMetrics } from "../metrics/service-metrics.js";
 import type { Runtime } from "../runtime.js";
 import { ProblemError } from "./problem-error.js";
@@ -26,3 +28,6 @@ export class AppState {
     return this.runtime;
   }
 }
+
+/** A group of routes: they reach shared state through `state` and read their limits from `config`. */
+export type RoutePlugin = FastifyPluginAsyncZod<{ state: AppState; config: Config }>;

@@ -15,6 +15,9 @@ export interface ConcurrencyLimit {
   readonly max: number;
 }
 
+/** Route config of the routes that feed the backbone queue (shed while it is full). */
+export const FEEDS_BACKBONE = { backbone: true } as const;
+
 /** The trainers' own paths, outside /v1. */
 const TRAINER_ROUTES: ReadonlySet<string> = new Set(["/get_reward", "/classify"]);
 

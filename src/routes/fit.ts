@@ -1,7 +1,6 @@
-import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { Config } from "../config.js";
-import type { AppState } from "../http/app-state.js";
+import { requestLimits } from "../config.js";
+import type { RoutePlugin } from "../http/app-state.js";
 import { ProblemError } from "../http/problem-error.js";
 import { problemOf } from "../http/problem-map.js";
 import { problem, problemResponses } from "../schemas/common.js";
@@ -18,11 +17,8 @@ function jobBody(job: Job) {
   return { ...rest, error: { code: problem.code, detail: problem.message } };
 }
 
-export const fitRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Config }> = async (
-  app,
-  { state, config },
-) => {
-  const limits = { maxItems: config.maxItems, maxTextChars: config.maxTextChars };
+export const fitRoutes: RoutePlugin = async (app, { state, config }) => {
+  const limits = requestLimits(config);
 
   app.post(
     "/v1/users/:user/fit",

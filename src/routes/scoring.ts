@@ -1,6 +1,6 @@
-import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import type { Config } from "../config.js";
-import type { AppState } from "../http/app-state.js";
+import { requestLimits } from "../config.js";
+import type { RoutePlugin } from "../http/app-state.js";
+import { FEEDS_BACKBONE } from "../http/concurrency.js";
 import { ProblemError } from "../http/problem-error.js";
 import { raceSignal, requestSignal } from "../http/request-signal.js";
 import { problemResponses } from "../schemas/common.js";
@@ -15,17 +15,13 @@ import {
 } from "../schemas/score.js";
 import { personalizationBody, personalizationOf } from "./personalization-body.js";
 
-export const scoringRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Config }> = async (
-  app,
-  { state, config },
-) => {
-  const limits = { maxItems: config.maxItems, maxTextChars: config.maxTextChars };
-  const backbone = { backbone: true };
+export const scoringRoutes: RoutePlugin = async (app, { state, config }) => {
+  const limits = requestLimits(config);
 
   app.post(
     "/v1/score",
     {
-      config: backbone,
+      config: FEEDS_BACKBONE,
       schema: {
         summary: "Reward of each (prompt, response) item for a user, or the global reward",
         tags: ["scoring"],
@@ -72,7 +68,7 @@ export const scoringRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Con
   app.post(
     "/v1/compare",
     {
-      config: backbone,
+      config: FEEDS_BACKBONE,
       schema: {
         summary: "Bradley-Terry probability that response a is preferred to b",
         tags: ["scoring"],
@@ -103,7 +99,7 @@ export const scoringRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Con
   app.post(
     "/v1/rank",
     {
-      config: backbone,
+      config: FEEDS_BACKBONE,
       schema: {
         summary: "Rank candidate responses to one prompt for a user",
         tags: ["scoring"],

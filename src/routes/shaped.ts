@@ -1,21 +1,18 @@
-import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import type { Config } from "../config.js";
-import type { AppState } from "../http/app-state.js";
+import { requestLimits } from "../config.js";
+import type { RoutePlugin } from "../http/app-state.js";
+import { FEEDS_BACKBONE } from "../http/concurrency.js";
 import { raceSignal, requestSignal } from "../http/request-signal.js";
 import { problemResponses } from "../schemas/common.js";
 import { shapedRequest, shapedResponse } from "../schemas/shaped.js";
 import { penalties, shapeRewards } from "../shaping/shape.js";
 import { personalizationBody } from "./personalization-body.js";
 
-export const shapedRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Config }> = async (
-  app,
-  { state, config },
-) => {
-  const limits = { maxItems: config.maxItems, maxTextChars: config.maxTextChars };
+export const shapedRoutes: RoutePlugin = async (app, { state, config }) => {
+  const limits = requestLimits(config);
   app.post(
     "/v1/rewards/shaped",
     {
-      config: { backbone: true },
+      config: FEEDS_BACKBONE,
       schema: {
         summary:
           "Per-token shaped rewards for PPO: the personalized reward minus a KL-style penalty",

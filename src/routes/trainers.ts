@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
-import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { Config } from "../config.js";
+import { requestLimits } from "../config.js";
 import { isUserId, userId } from "../domain/user-id.js";
-import type { AppState } from "../http/app-state.js";
+import type { RoutePlugin } from "../http/app-state.js";
 import { assertMayActFor } from "../http/auth.js";
+import { FEEDS_BACKBONE } from "../http/concurrency.js";
 import { ProblemError } from "../http/problem-error.js";
 import { raceSignal, requestSignal } from "../http/request-signal.js";
 import { problem, problemResponses } from "../schemas/common.js";
@@ -65,17 +65,13 @@ function modelUser(model: string | undefined, names: readonly string[]): string 
 }
 
 /** The endpoints RLHF trainers already speak: OpenRLHF's /get_reward and vLLM's /classify. */
-export const trainerRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Config }> = async (
-  app,
-  { state, config },
-) => {
-  const limits = { maxItems: config.maxItems, maxTextChars: config.maxTextChars };
-  const backbone = { backbone: true };
+export const trainerRoutes: RoutePlugin = async (app, { state, config }) => {
+  const limits = requestLimits(config);
 
   app.post(
     "/get_reward",
     {
-      config: backbone,
+      config: FEEDS_BACKBONE,
       schema: {
         summary: "OpenRLHF's remote reward model: rewards of rendered queries, for their users",
         description:
@@ -141,7 +137,7 @@ export const trainerRoutes: FastifyPluginAsyncZod<{ state: AppState; config: Con
     app.post(
       url,
       {
-        config: backbone,
+        config: FEEDS_BACKBONE,
         schema: {
           summary,
           description:

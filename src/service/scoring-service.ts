@@ -159,15 +159,9 @@ export class ScoringService {
     pairs: readonly TextPair[],
     options: Pick<FeatureOptions, "signal" | "truncate">,
   ): Promise<Scores> {
-    const subject = { user, field: "user" };
-    const scored = await this.#score(
-      pairs.map(() => subject),
-      pairs,
-      options,
-      false,
-    );
+    const { scored, personalization } = await this.#scoreForOne(user, pairs, options);
     return {
-      personalization: await this.#top(scored, subject, options, false),
+      personalization,
       rewards: scored.rewards,
       truncated: scored.features.map((f) => f.truncated),
       tokens: scored.features.map((f) => f.tokens),
@@ -263,14 +257,7 @@ export class ScoringService {
       { prompt: pair.prompt, response: pair.b, field: `pairs[${i}].b` },
     ]);
     const beta = options.pessimism;
-    const subject = { user, field: "user" };
-    const scored = await this.#score(
-      texts.map(() => subject),
-      texts,
-      options,
-      beta !== undefined,
-    );
-    const personalization = await this.#top(scored, subject, options, beta !== undefined);
+    const { scored, personalization } = await this.#scoreForOne(user, texts, options);
     const posterior = personalization.adapter?.posterior;
     const results = pairs.map((_, i) => {
       const fa = scored.features[2 * i]!;
@@ -297,14 +284,7 @@ export class ScoringService {
   ): Promise<Ranking> {
     const texts = responses.map((response, i) => ({ prompt, response, field: `responses[${i}]` }));
     const beta = options.pessimism;
-    const subject = { user, field: "user" };
-    const scored = await this.#score(
-      texts.map(() => subject),
-      texts,
-      options,
-      beta !== undefined,
-    );
-    const personalization = await this.#top(scored, subject, options, beta !== undefined);
+    const { scored, personalization } = await this.#scoreForOne(user, texts, options);
     const posterior = personalization.adapter?.posterior;
     const rewards =
       beta === undefined
@@ -320,6 +300,23 @@ export class ScoringService {
       probabilities: softmax(rewards),
       truncated: scored.features.map((f) => f.truncated),
     };
+  }
+
+  /** Texts all scored for one user (with their posterior under pessimism), and who that is. */
+  async #scoreForOne(
+    user: string | undefined,
+    texts: readonly TextPair[],
+    options: ScoringOptions,
+  ): Promise<{ scored: Scored; personalization: Personalization }> {
+    const posterior = options.pessimism !== undefined;
+    const subject = { user, field: options.userField ?? "user" };
+    const scored = await this.#score(
+      texts.map(() => subject),
+      texts,
+      options,
+      posterior,
+    );
+    return { scored, personalization: await this.#top(scored, subject, options, posterior) };
   }
 
   async #score(
