@@ -41,7 +41,13 @@ export const SETTINGS = {
     arg: "dir",
   },
   adapters: {
-    schema: z.string().min(1),
+    schema: z
+      .string()
+      .min(1)
+      .refine(
+        (spec) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(spec) || /^rediss?:\/\//i.test(spec),
+        "expected a directory, or a redis:// or rediss:// URL",
+      ),
     default: "adapters",
     help: "Adapter store: a directory, or redis://host:port/db",
     arg: "dir|url",
@@ -278,6 +284,11 @@ export function loadConfig(
         `${source}: ${parsed.error.issues.map((i) => i.message).join("; ")} (got ${JSON.stringify(raw)})`,
       );
     }
+  }
+  if (problems.length === 0 && out["metricsPort"] !== 0 && out["metricsPort"] === out["port"]) {
+    problems.push(
+      `${flagName("metricsPort")}: must differ from ${flagName("port")} (${String(out["port"])}); 0 serves /metrics on the API port`,
+    );
   }
   if (problems.length > 0)
     throw new ConfigError(`Invalid configuration:\n  ${problems.join("\n  ")}`);

@@ -12,6 +12,7 @@ import { RestartingBackend } from "./inference/restarting-backend.js";
 import { WorkerBackend } from "./inference/worker-backend.js";
 import { type Head, readHead } from "./model/head-file.js";
 import { loadModelDir, type Manifest } from "./model/manifest.js";
+import { asSetting, checkAdapterDirectory, startBackend, warmUp } from "./preflight.js";
 import { type FitObserver, FitService } from "./service/fit-service.js";
 import { ItemTexts } from "./service/item-texts.js";
 import { JobRegistry } from "./service/jobs.js";
@@ -48,15 +49,22 @@ export async function createRuntime(
   log: FastifyBaseLogger,
   hooks: RuntimeHooks = {},
 ): Promise<Runtime> {
-  const model = await loadModelDir(config.model);
-  const head = await readHead(config.head ?? model.headDir);
+  await checkAdapterDirectory(config.adapters);
+  const model = await asSetting("model", config.model, () => loadModelDir(config.model));
+  const headSetting = config.head === undefined ? "model" : "head";
+  const head = await asSetting(headSetting, config.head ?? config.model, async () => {
+    const read = await readHead(config.head ?? model.headDir);
+    if (read.d !== model.manifest.d || read.m !== model.manifest.m) {
+      throw new TypeError(
+        `the head (d=${read.d}, m=${read.m}) does not fit the model ${model.manifest.id} (d=${model.manifest.d}, m=${model.manifest.m})`,
+      );
+    }
+    return read;
+  });
   const { manifest } = model;
-  if (head.d !== manifest.d || head.m !== manifest.m) {
-    throw new TypeError(
-      `The head (d=${head.d}, m=${head.m}) does not fit the model ${manifest.id} (d=${manifest.d}, m=${manifest.m})`,
-    );
-  }
-  const tokenizer = await createTokenizer(manifest, model.dir);
+  const tokenizer = await asSetting("model", config.model, () =>
+    createTokenizer(manifest, model.dir),
+  );
   const texts = new ItemTexts(createItemRenderer(manifest.chat_template));
   const backendOptions: OnnxBackendOptions = {
     backbone: model.backbone.bytes,
@@ -72,16 +80,30 @@ export async function createRuntime(
     },
     ...(hooks.onInference ? { onInference: hooks.onInference } : {}),
   };
-  const backend = await RestartingBackend.create({
-    create: () => WorkerBackend.create(backendOptions),
-    onEvent: (event) => {
-      if (event.type === "failed")
-        log.error({ err: event.error }, "inference worker died; restarting it");
-      else if (event.type === "restarted")
-        log.warn({ attempt: event.attempt }, "inference worker restarted");
-      else
-        log.error({ err: event.error, attempt: event.attempt }, "inference worker restart failed");
-    },
+  const store = await asSetting("adapters", config.adapters, () =>
+    openAdapterStore(config.adapters, { k: head.k, m: head.m }),
+  );
+  const backend = await startBackend(
+    config,
+    () =>
+      RestartingBackend.create({
+        create: () => WorkerBackend.create(backendOptions),
+        onEvent: (event) => {
+          if (event.type === "failed")
+            log.error({ err: event.error }, "inference worker died; restarting it");
+          else if (event.type === "restarted")
+            log.warn({ attempt: event.attempt }, "inference worker restarted");
+          else
+            log.error(
+              { err: event.error, attempt: event.attempt },
+              "inference worker restart failed",
+            );
+        },
+      }),
+    (started) => warmUp(started, tokenizer, manifest.max_length, head),
+  ).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
   });
   const engine = new FeatureEngine({
     backend,
@@ -97,7 +119,6 @@ export async function createRuntime(
     },
     observer: hooks,
   });
-  const store = await openAdapterStore(config.adapters, { k: head.k, m: head.m });
   const adapters = new AdapterCache(store, {
     maxBytes: config.adapterCacheBytes,
     negativeTtlMs: config.negativeCacheMs,

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type App, buildApp } from "./app.js";
-import { type Config, PACKAGE_ROOT } from "./config.js";
+import { type Config, ConfigError, flagName, PACKAGE_ROOT } from "./config.js";
 import { AppState } from "./http/app-state.js";
 import { metricsAuthorizer, resolveAuth } from "./http/auth.js";
 import { type MetricsServer, startMetricsServer } from "./metrics/metrics-server.js";
@@ -22,7 +22,11 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Listens first (so /health and /ready answer while the model loads), then loads the model. */
+/**
+ * Loads the model, opens the adapter store and runs one batch through the backbone and the head,
+ * then listens: a configuration that cannot serve fails (as a ConfigError naming the setting)
+ * before anything listens, and a server that listens is ready.
+ */
 export async function startServer(
   config: Config,
   options: { logger?: boolean | object } = {},
@@ -35,26 +39,10 @@ export async function startServer(
     auth,
     logger: options.logger ?? { level: config.logLevel },
   });
-  await app.listen({ host: config.host, port: config.port });
-  const address = app.server.address();
-  const port = typeof address === "object" && address ? address.port : config.port;
-  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-  const url = `http://${host}:${port}`;
   let runtime: Runtime;
-  let metricsServer: MetricsServer | undefined;
   try {
-    if (config.metricsPort !== 0) {
-      const authorize = metricsAuthorizer(auth);
-      metricsServer = await startMetricsServer({
-        host: config.host,
-        port: config.metricsPort,
-        metrics: state.metrics,
-        ...(authorize ? { authorize } : {}),
-      });
-    }
     runtime = await createRuntime(config, app.log, state.metrics.hooks());
   } catch (error) {
-    await metricsServer?.close();
     await app.close();
     throw error;
   }
@@ -65,6 +53,31 @@ export async function startServer(
     adapters: loaded.adapters,
     countAdapters: () => loaded.store.count(),
   });
+  let metricsServer: MetricsServer | undefined;
+  try {
+    await listening("port", config.port, app.listen({ host: config.host, port: config.port }));
+    if (config.metricsPort !== 0) {
+      const authorize = metricsAuthorizer(auth);
+      metricsServer = await listening(
+        "metricsPort",
+        config.metricsPort,
+        startMetricsServer({
+          host: config.host,
+          port: config.metricsPort,
+          metrics: state.metrics,
+          ...(authorize ? { authorize } : {}),
+        }),
+      );
+    }
+  } catch (error) {
+    await app.close();
+    await runtime.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
   app.log.info(
     {
       url,
@@ -131,4 +144,16 @@ export function handleSignals(
   };
   process.once("SIGTERM", () => void stop("SIGTERM"));
   process.once("SIGINT", () => void stop("SIGINT"));
+}
+
+/** A port that cannot be had is the setting's fault: EADDRINUSE and friends name it. */
+async function listening<T>(setting: "port" | "metricsPort", port: number, started: Promise<T>) {
+  try {
+    return await started;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "EADDRINUSE" && code !== "EACCES" && code !== "EADDRNOTAVAIL") throw error;
+    const why = code === "EADDRINUSE" ? "the port is in use" : (error as Error).message;
+    throw new ConfigError(`${flagName(setting)} ${port}: ${why}`, { cause: error });
+  }
 }

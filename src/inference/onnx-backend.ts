@@ -9,7 +9,11 @@ import {
   type Feed,
   OnnxSession,
   ProviderUnavailableError,
+  SessionError,
 } from "./session.js";
+
+/** Every backbone input embed() knows how to fill. */
+const FED_INPUTS: readonly string[] = ["input_ids", "attention_mask", "token_type_ids"];
 
 export interface OnnxBackendOptions {
   backbone: Uint8Array | string;
@@ -93,13 +97,20 @@ export class OnnxBackend implements Backend {
     try {
       for (const name of ["input_ids", "attention_mask"]) {
         if (!backbone.inputNames.includes(name)) {
-          throw new TypeError(
+          throw new SessionError(
             `The backbone must take input "${name}"; it takes ${backbone.inputNames.join(", ")}`,
           );
         }
       }
+      for (const name of backbone.inputNames) {
+        if (!FED_INPUTS.includes(name)) {
+          throw new SessionError(
+            `The backbone declares input "${name}", which is not fed (only ${FED_INPUTS.join(", ")} are)`,
+          );
+        }
+      }
       if (!backbone.outputNames.includes(options.backboneOutput)) {
-        throw new TypeError(
+        throw new SessionError(
           `The backbone has no output "${options.backboneOutput}"; it has ${backbone.outputNames.join(", ")}`,
         );
       }
