@@ -108,6 +108,13 @@ export const trainerRoutes: RoutePlugin = async (app, { state, config }) => {
         request,
         items.flatMap((item) => (item.user === undefined ? [] : [item.user])),
       );
+      if (items.length === 0) {
+        return {
+          rewards: [],
+          scores: [],
+          extra_logs: { personalized: [], adapter_version: [], prompt_matched: [] },
+        };
+      }
       const signal = requestSignal(request, reply, config.requestTimeoutMs);
       const scores = await raceSignal(
         runtime.scoring.score(undefined, items, {

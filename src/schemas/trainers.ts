@@ -6,8 +6,8 @@ import { type Limits, text, truncate, unknownUser } from "./common.js";
  * `query` alone from older ones. Fields OpenRLHF may add later are ignored.
  */
 export function getRewardRequest(limits: Limits) {
-  const texts = (description: string) =>
-    z.array(text(limits, description)).min(1).max(limits.maxItems);
+  // An empty batch is valid: OpenRLHF shards each batch over every --remote_rm_url it is given.
+  const texts = (description: string) => z.array(text(limits, description)).max(limits.maxItems);
   return z
     .object({
       query: texts("Prompt + response, decoded with special tokens left in"),

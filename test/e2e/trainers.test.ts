@@ -90,6 +90,16 @@ describe("the trainers' own wire formats", () => {
     expect(res.body.extra_logs.prompt_matched).toEqual([0]);
   });
 
+  it("/get_reward: an empty shard, as OpenRLHF sends to its other URLs, gets empty lists", async () => {
+    const res = await t.post("/get_reward", { query: [], prompts: [], labels: [] });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      rewards: [],
+      scores: [],
+      extra_logs: { personalized: [], adapter_version: [], prompt_matched: [] },
+    });
+  });
+
   it("/get_reward: bad input names its field", async () => {
     const short = await t.post("/get_reward", { query: ["a", "b"], prompts: ["a"] });
     expect(short.status).toBe(400);
