@@ -4,7 +4,7 @@
  * users' adapters as the server would have stored them.
  */
 import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, isAbsolute, join, relative } from "node:path";
 import { openAdapterStore } from "../adapters/open-store.js";
 import { computeHeadHash, type Head, type HeadTensors, writeHead } from "../model/head-file.js";
 import { servedPairStats } from "./served-pair-stats.js";
@@ -104,7 +104,7 @@ export async function trainHead(options: TrainHeadOptions): Promise<TrainHeadRes
     total: (finished - started) / 1000,
   };
   const report = {
-    ...options.describe,
+    ...portablePaths(options.describe ?? {}),
     model_id: modelId,
     share,
     init: options.init ?? "global",
@@ -119,7 +119,7 @@ export async function trainHead(options: TrainHeadOptions): Promise<TrainHeadRes
     validation_pairs: data.users.reduce((s, u) => s + u.validation.count, 0),
     head_hash: head?.hash ?? null,
     servable: head !== null,
-    adapters: head === null ? null : options.adapters,
+    adapters: head === null || options.adapters === null ? null : portablePath(options.adapters),
     adapters_written: adaptersWritten,
     training: model.report,
     seconds,
@@ -139,4 +139,23 @@ function toHead(model: SharedModel & { share: "B" }, modelId: string): Head {
     prior: { mean: Float64Array.from(model.prior.mean), cov: Float64Array.from(model.prior.cov) },
   };
   return { ...tensors, hash: computeHeadHash(tensors), modelId };
+}
+
+/**
+ * A path as the report may show it on another machine: relative to the working directory when
+ * inside it, else only its last part (a scratch folder of the machine that ran the fit).
+ */
+function portablePath(path: string): string {
+  if (!isAbsolute(path)) return path;
+  const inside = relative(process.cwd(), path);
+  return inside.startsWith("..") || isAbsolute(inside) ? basename(path) : inside;
+}
+
+function portablePaths(fields: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(fields).map(([key, value]) => [
+      key,
+      typeof value === "string" && isAbsolute(value) ? portablePath(value) : value,
+    ]),
+  );
 }
