@@ -97,7 +97,11 @@ export async function createRuntime(
     },
     observer: hooks,
   });
-  const store = await openAdapterStore(config.adapters, { k: head.k, m: head.m });
+  const store = await openAdapterStore(
+    config.adapters,
+    { k: head.k, m: head.m },
+    { headHash: head.hash },
+  );
   const adapters = new AdapterCache(store, {
     maxBytes: config.adapterCacheBytes,
     negativeTtlMs: config.negativeCacheMs,

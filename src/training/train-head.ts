@@ -84,7 +84,11 @@ export async function trainHead(options: TrainHeadOptions): Promise<TrainHeadRes
     head = toHead(model, modelId);
     await writeHead(options.out, head);
     if (options.adapters !== null) {
-      const store = await openAdapterStore(options.adapters, { k: head.k, m: head.m });
+      const store = await openAdapterStore(
+        options.adapters,
+        { k: head.k, m: head.m },
+        { headHash: head.hash },
+      );
       try {
         for (const [u, userPairs] of data.users.entries()) {
           const stats = servedPairStats(head, concatPairs([userPairs.train, userPairs.validation]));
