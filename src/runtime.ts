@@ -120,6 +120,7 @@ export async function createRuntime(
     store: adapters,
     headHash: head.hash,
     shape: { k: head.k, m: head.m },
+    maxStoredPairs: config.maxStoredPairs,
   });
   const fits = new FitService({
     engine,
