@@ -81,7 +81,7 @@ export async function createRuntime(
     ...(hooks.onInference ? { onInference: hooks.onInference } : {}),
   };
   const store = await asSetting("adapters", config.adapters, () =>
-    openAdapterStore(config.adapters, { k: head.k, m: head.m }),
+    openAdapterStore(config.adapters, { k: head.k, m: head.m }, { headHash: head.hash }),
   );
   const backend = await startBackend(
     config,
@@ -137,6 +137,7 @@ export async function createRuntime(
     store: adapters,
     headHash: head.hash,
     shape: { k: head.k, m: head.m },
+    maxStoredPairs: config.maxStoredPairs,
   });
   const fits = new FitService({
     engine,

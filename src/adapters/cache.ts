@@ -1,6 +1,12 @@
 import { LRUCache } from "lru-cache";
 import { adapterByteSize, weightsByteSize } from "./adapter-size.js";
-import type { Adapter, AdapterStore, AdapterUpdate, AdapterWeights } from "./types.js";
+import type {
+  Adapter,
+  AdapterStore,
+  AdapterUpdate,
+  AdapterUpdateOptions,
+  AdapterWeights,
+} from "./types.js";
 import { assertUserId } from "./user-id.js";
 
 export type LoadOutcome = "found" | "absent" | "error";
@@ -142,11 +148,15 @@ export class AdapterCache implements AdapterStore {
     return this.#store.getWeights === undefined ? this.#loadAdapter(user) : this.#loadWeights(user);
   }
 
-  async update(user: string, update: AdapterUpdate): Promise<Adapter> {
+  async update(
+    user: string,
+    update: AdapterUpdate,
+    options?: AdapterUpdateOptions,
+  ): Promise<Adapter> {
     assertUserId(user);
     let next: Adapter;
     try {
-      next = await this.#store.update(user, update);
+      next = await this.#store.update(user, update, options);
     } finally {
       this.invalidate(user);
     }

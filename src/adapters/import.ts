@@ -1,6 +1,7 @@
 import { decodeAdapter } from "./format.js";
 import type { Adapter, AdapterDraft, AdapterShape, AdapterStore } from "./types.js";
 import { assertUserId } from "./user-id.js";
+import { assertStoredPairs } from "./validate.js";
 
 /** The parts of an adapter an update supplies; version, timestamps and user come from the store. */
 export function toDraft(adapter: Adapter): AdapterDraft {
@@ -20,11 +21,17 @@ export function toDraft(adapter: Adapter): AdapterDraft {
 export interface ImportAdapterOptions {
   shape: AdapterShape;
   maxBytes?: number;
+  /** Most stored pairs a file may carry (the server's --max-stored-pairs); default unbounded. */
+  maxStoredPairs?: number;
 }
 
 /**
- * Stores an uploaded adapter file as the user's next version. The file must name the same user
- * and fit the head; problems with it are INVALID_ADAPTER or ADAPTER_SHAPE_MISMATCH errors.
+ * Stores an uploaded adapter file as the user's next version, over whatever is stored, even an
+ * adapter that no longer decodes. The file must name the same user, have the head's k×m (one of
+ * another head but the same shape is stored, and is stale), hold only finite numbers within
+ * ADAPTER_BOUNDS and a well-conditioned posterior factor, and at most maxStoredPairs pairs.
+ * Problems with it are INVALID_ADAPTER or ADAPTER_SHAPE_MISMATCH errors whose `field` names the
+ * tensor or metadata key at fault.
  */
 export async function importAdapterFile(
   store: AdapterStore,
@@ -39,5 +46,8 @@ export async function importAdapterFile(
     invalidCode: "INVALID_ADAPTER",
     ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
   });
-  return store.update(user, () => toDraft(decoded));
+  if (options.maxStoredPairs !== undefined) {
+    assertStoredPairs(user, decoded, options.maxStoredPairs);
+  }
+  return store.update(user, () => toDraft(decoded), { unreadable: "replace" });
 }

@@ -1,5 +1,9 @@
+import type { RecoveredIdentity } from "./format.js";
 import type { Adapter, AdapterDraft, AdapterShape } from "./types.js";
 import { checkAdapterContent } from "./validate.js";
+
+/** What the next version follows: the current adapter, or what an unreadable one still shows. */
+export type Predecessor = Pick<Adapter, "version"> & { createdAt?: string | undefined };
 
 /**
  * The adapter an update stores: the draft checked against the head's shape and copied, with the
@@ -7,7 +11,7 @@ import { checkAdapterContent } from "./validate.js";
  */
 export function nextAdapter(
   user: string,
-  current: Adapter | undefined,
+  current: Predecessor | undefined,
   draft: AdapterDraft,
   shape: AdapterShape,
 ): Adapter {
@@ -35,4 +39,20 @@ export function nextAdapter(
     next.pairs = { g: draft.pairs.g.slice(), o: draft.pairs.o.slice() };
   }
   return next;
+}
+
+/**
+ * What a write over an unreadable record follows: the highest version the record still shows, or,
+ * when it shows none, the current Unix time in milliseconds. Versions otherwise grow by one per
+ * durable write, so no counted version comes near that (it would take 1.7·10¹² writes), and the
+ * version stays monotonic for any client that saw an earlier one.
+ */
+export function predecessorOfUnreadable(
+  recovered: RecoveredIdentity,
+  now: () => number = Date.now,
+): Predecessor {
+  return {
+    version: recovered.version ?? Math.max(1, Math.floor(now())),
+    createdAt: recovered.createdAt,
+  };
 }

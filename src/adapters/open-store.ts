@@ -2,6 +2,11 @@ import { FileAdapterStore } from "./file/store.js";
 import type { AdapterShape, AdapterStore } from "./types.js";
 
 export interface OpenStoreOptions {
+  /**
+   * Hash of the head the store's adapters are served with: adapters of another head are then read
+   * whatever their shape (they are stale), instead of failing on it.
+   */
+  headHash?: string;
   /** Redis connection errors (one per failed reconnection attempt while Redis is away), for logs. */
   onConnectionError?: (error: Error) => void;
 }
@@ -19,8 +24,13 @@ export async function openAdapterStore(
     return RedisAdapterStore.open({
       url: spec,
       shape,
+      ...(options.headHash === undefined ? {} : { headHash: options.headHash }),
       ...(onConnectionError && { onConnectionError }),
     });
   }
-  return FileAdapterStore.open({ root: spec, shape });
+  return FileAdapterStore.open({
+    root: spec,
+    shape,
+    ...(options.headHash === undefined ? {} : { headHash: options.headHash }),
+  });
 }

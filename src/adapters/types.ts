@@ -37,13 +37,29 @@ export interface Adapter {
   pairs?: AdapterPairs;
 }
 
-/** The part of an adapter that scoring applies: W and what identifies it. */
+/**
+ * The part of an adapter that scoring applies: W and what identifies it. For an adapter fitted
+ * against another head than the store's (another headHash), W is not read: it comes back as zeros
+ * of the store's k×m, which scoring never applies (it serves such users the global reward).
+ */
 export type AdapterWeights = Pick<Adapter, "user" | "version" | "headHash" | "k" | "m" | "W">;
 
 /** What an update supplies; the store assigns user, version and timestamps. */
 export type AdapterDraft = Omit<Adapter, "user" | "version" | "createdAt" | "updatedAt">;
 
 export type AdapterUpdate = (current: Adapter | undefined) => Promise<AdapterDraft> | AdapterDraft;
+
+export interface AdapterUpdateOptions {
+  /**
+   * What an update does when the stored adapter cannot be decoded (ADAPTER_CORRUPT, or
+   * ADAPTER_SHAPE_MISMATCH for the store's own head): "fail" (default) rejects with that error and
+   * changes nothing; "replace" calls `update` with undefined and writes over the damaged record.
+   * Versions stay monotonic either way: the replacement is one more than the highest version the
+   * damaged record still shows (recoverVersion), or, when it shows none, the current Unix time in
+   * milliseconds, which no version reached by counting one per write comes near.
+   */
+  unreadable?: "fail" | "replace";
+}
 
 export interface AdapterStore {
   get(user: string): Promise<Adapter | undefined>;
@@ -55,9 +71,10 @@ export interface AdapterStore {
   /**
    * Serialized per user: `update` sees the current adapter (or undefined) and returns the next one;
    * the store assigns version = previous + 1 (1 for a new user) and the timestamps.
-   * If `update` throws, nothing changes.
+   * If `update` throws, nothing changes. An unreadable current adapter fails the update unless
+   * `options.unreadable` is "replace".
    */
-  update(user: string, update: AdapterUpdate): Promise<Adapter>;
+  update(user: string, update: AdapterUpdate, options?: AdapterUpdateOptions): Promise<Adapter>;
   /** Removes everything stored for the user; idempotent. Resolves true when something was removed. */
   delete(user: string): Promise<boolean>;
   count(): Promise<number>;

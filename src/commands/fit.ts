@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import type { Command } from "commander";
 import { DEFAULT_MODEL_DIR } from "../config.js";
 import type { InitMode, ShareMode } from "../training/shared/index.js";
@@ -6,15 +7,21 @@ import { datasetFeatures } from "./features.js";
 import { addLearnerOptions, parseInit, parseShare } from "./options.js";
 import { progressBar } from "./progress.js";
 
-export const DEFAULT_ADAPTERS_DIR = "adapters";
+/**
+ * Where the training users' adapters go without --adapters: a folder of the head's own output,
+ * never the server's store (`adapters/` by default), whose users may belong to another head.
+ */
+export function defaultAdaptersDir(out: string): string {
+  return join(out, "adapters");
+}
 const MAX_ROUNDS_SHOWN = 20;
 
 export interface FitCommandOptions {
   model: string;
   data: string;
   out: string;
-  /** Adapter store for the training users (default `adapters`). */
-  adapters: string;
+  /** Adapter store for the training users (default `<out>/adapters`, defaultAdaptersDir). */
+  adapters?: string | undefined;
   rank: number;
   init: InitMode;
   share: ShareMode;
@@ -48,7 +55,8 @@ export async function runFit(options: FitCommandOptions): Promise<TrainHeadResul
         dataset: features.datasets[0]!,
       },
       out: options.out,
-      adapters: options.share === "B" ? options.adapters : null,
+      adapters:
+        options.share === "B" ? (options.adapters ?? defaultAdaptersDir(options.out)) : null,
       rank: options.rank,
       init: options.init,
       share: options.share,
@@ -74,7 +82,10 @@ export function registerFit(program: Command): void {
       .option("--model <dir>", "Model directory", DEFAULT_MODEL_DIR)
       .requiredOption("--data <file>", "JSONL comparisons: {user, prompt, chosen, rejected}")
       .requiredOption("--out <dir>", "Head directory to write (head.safetensors, report.json)")
-      .option("--adapters <dir>", "Adapter store for the training users", DEFAULT_ADAPTERS_DIR)
+      .option(
+        "--adapters <dir|url>",
+        "Adapter store for the training users (default: OUT/adapters; name the server's store, e.g. adapters or redis://…, to write into it)",
+      )
       .option("--init <mode>", "global | warmup | random", parseInit, "global")
       .option(
         "--share <factor>",

@@ -50,6 +50,15 @@ const PROBLEM_STATUSES: Record<
     description: "Not found",
     example: ["USER_NOT_FOUND", "No adapter is stored for this user"],
   },
+  409: {
+    description:
+      'The stored state rules the request out: an append fit to a stale adapter\'s pairs (send all of the user\'s pairs again with "mode": "replace")',
+    example: [
+      "CONFLICT",
+      'The stored adapter of user alice was fitted against head 35425524347772e2, not the served head e91eb8da3d6dddcd; its 12 stored pair statistics cannot be recomputed for this head because raw texts are never stored. Send all of the user\'s pairs again with "mode": "replace"',
+      "mode",
+    ],
+  },
   413: {
     description: "Over a size limit (body bytes, pairs per fit)",
     example: ["PAYLOAD_TOO_LARGE", "The request body is too large"],

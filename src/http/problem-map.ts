@@ -33,6 +33,8 @@ const SERVICE_PROBLEMS: Record<ServiceErrorCode, ProblemCode> = {
   FIT_FAILED: "FIT_FAILED",
   USER_NOT_FOUND: "USER_NOT_FOUND",
   UNKNOWN_USER: "USER_NOT_FOUND",
+  STALE_ADAPTER: "CONFLICT",
+  INVALID_FIT: "INVALID_REQUEST",
 };
 
 /** The backbone queue's 429, for the early refusal and for a text the batcher turned away. */

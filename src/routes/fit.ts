@@ -27,11 +27,18 @@ export const fitRoutes: RoutePlugin = async (app, { state, config }) => {
         summary: "Onboard or update a user: fit W from preference pairs with B frozen",
         description:
           `Up to ${config.fitSyncMaxPairs} pairs the fit runs before the answer (200); larger requests ` +
-          "answer 202 with a job to poll at /v1/jobs/{id}.",
+          "answer 202 with a job to poll at /v1/jobs/{id}. An append to a user whose adapter was " +
+          "fitted against another head answers 409: its stored pair statistics cannot be recomputed " +
+          'for the served head, so send all of the user\'s pairs again with "mode": "replace".',
         tags: ["users"],
         params: userParams,
         body: fitRequest(limits),
-        response: { 200: fitResult, 202: fitAccepted, ...problemResponses },
+        response: {
+          200: fitResult,
+          202: fitAccepted,
+          409: problem,
+          ...problemResponses,
+        },
       },
     },
     async (request, reply) => {
@@ -50,6 +57,8 @@ export const fitRoutes: RoutePlugin = async (app, { state, config }) => {
       if (body.pairs.length <= config.fitSyncMaxPairs) {
         return runtime.fits.fit(user, fitRequestBody);
       }
+      // A fit that cannot succeed (an append to a stale or unreadable adapter) fails before its job.
+      await runtime.fits.check(user, body.mode);
       const job = runtime.jobs.start(
         user,
         chosen.length * 2,

@@ -5,7 +5,11 @@ export type ServiceErrorCode =
   | "INVALID_PAIR"
   | "FIT_FAILED"
   | "USER_NOT_FOUND"
-  | "UNKNOWN_USER";
+  | "UNKNOWN_USER"
+  /** An append fit of a user whose stored pairs belong to another head: resend them, replacing. */
+  | "STALE_ADAPTER"
+  /** The fit, at the l2 the client gave, yields an adapter the server refuses to store. */
+  | "INVALID_FIT";
 
 /** What the service layer itself fails with; the web layer maps each code to its problem. */
 export class ServiceError extends CodedError<ServiceErrorCode> {

@@ -1,4 +1,5 @@
 import { adapterDraft } from "../adapters/adapter-draft.js";
+import { isUnreadableAdapter } from "../adapters/errors.js";
 import type { Adapter, AdapterStore } from "../adapters/types.js";
 import type { FeatureEngine, TextPair } from "../inference/engine.js";
 import { InferenceError } from "../inference/errors.js";
@@ -83,6 +84,7 @@ export class FitService {
     const started = performance.now();
     const n = request.chosen.length;
     try {
+      await this.check(user, request.mode);
       const texts = [...request.chosen, ...request.rejected];
       const features: CachedFeatures[] = [];
       for (let i = 0; i < texts.length; i += FEATURE_CHUNK) {
@@ -96,12 +98,22 @@ export class FitService {
       options.onProgress?.({ phase: "fitting", done: texts.length, total: texts.length });
       const fresh = this.#pairStats(features.slice(0, n), features.slice(n));
       let summary: Omit<FitSummary, "user" | "version" | "duration_ms"> | undefined;
-      const adapter = await this.#store.update(user, (current) => {
-        const stats = this.#combine(current, fresh, request.mode);
-        const result = this.#solve(stats, request.l2);
-        summary = result.summary;
-        return result.draft;
-      });
+      const adapter = await this.#store
+        .update(
+          user,
+          (current) => {
+            if (request.mode === "append") this.#assertAppendable(user, current);
+            const stats = this.#combine(current, fresh, request.mode);
+            const result = this.#solve(stats, request.l2);
+            summary = result.summary;
+            return result.draft;
+          },
+          // A replace needs nothing of what is stored, so it may write over an unreadable adapter.
+          { unreadable: request.mode === "replace" ? "replace" : "fail" },
+        )
+        .catch((error: unknown) => {
+          throw withRepairHint(this.#unusableFit(error, request.l2));
+        });
       const seconds = (performance.now() - started) / 1000;
       this.#observer.onFit?.(seconds, n, true);
       return { user, version: adapter.version, ...summary!, duration_ms: seconds * 1000 };
@@ -112,6 +124,49 @@ export class FitService {
         cause: error,
       });
     }
+  }
+
+  /**
+   * Fails at once, before any feature is computed, when a fit in `mode` cannot succeed: an append
+   * to a stale adapter's stored pairs (STALE_ADAPTER) or to an unreadable one (ADAPTER_CORRUPT).
+   * The same check runs again inside the store's update, where it is authoritative.
+   */
+  async check(user: string, mode: FitRequest["mode"]): Promise<void> {
+    if (mode !== "append") return;
+    const current = await this.#store.get(user).catch((error: unknown) => {
+      throw withRepairHint(error);
+    });
+    this.#assertAppendable(user, current);
+  }
+
+  /**
+   * Stored pairs are g = P(chosen) − P(rejected) and o = base(chosen) − base(rejected) under the
+   * head they were fitted on; under another head they mean nothing, and the texts they came from
+   * are never stored, so they cannot be recomputed: an append must be sent again as a replace.
+   */
+  #assertAppendable(user: string, current: Adapter | undefined): void {
+    if (current === undefined || current.headHash === this.#head.hash) return;
+    const stored = current.pairs?.o.length ?? 0;
+    if (stored === 0) return;
+    throw new ServiceError(
+      "STALE_ADAPTER",
+      `The stored adapter of user ${user} was fitted against head ${current.headHash}, not the served head ${this.#head.hash}; ` +
+        `its ${stored} stored pair statistics cannot be recomputed for this head because raw texts are never stored. ` +
+        `Send all of the user's pairs again with "mode": "replace"`,
+      { field: "mode" },
+    );
+  }
+
+  /** The store refused the fit's own adapter: at a client's l2 that is the client's to change. */
+  #unusableFit(error: unknown, l2: number | undefined): unknown {
+    // A refusal of the draft's content names its field; one of its size (too many pairs) does not.
+    if (!(error instanceof AdapterError && error.code === "INVALID_ADAPTER")) return error;
+    if (l2 === undefined || error.field === undefined) return error;
+    return new ServiceError(
+      "INVALID_FIT",
+      `At l2 = ${l2} the fit gives an adapter the server cannot use (${error.message}); choose another l2, or leave it out to have it cross-validated`,
+      { field: "l2", cause: error },
+    );
   }
 
   #pairStats(chosen: readonly CachedFeatures[], rejected: readonly CachedFeatures[]): PairStats {
@@ -128,7 +183,7 @@ export class FitService {
     return { g, o, n, p };
   }
 
-  /** Stored statistics of another head describe another subspace, so they are dropped. */
+  /** Stored statistics of another head describe another subspace: they never reach here with an append. */
   #combine(current: Adapter | undefined, fresh: PairStats, mode: "append" | "replace"): PairStats {
     const p = this.p;
     const old =
@@ -197,6 +252,16 @@ export class FitService {
       },
     };
   }
+}
+
+/** An unreadable stored adapter, saying how to get past it. */
+function withRepairHint(error: unknown): unknown {
+  if (!isUnreadableAdapter(error)) return error;
+  return new AdapterError(
+    error.code,
+    `${error.message}. An append cannot build on it: a fit with "mode": "replace" (all of the user's pairs), an import or a DELETE replaces it`,
+    { ...(error.user === undefined ? {} : { user: error.user }), cause: error },
+  );
 }
 
 /** Failures with a meaning of their own for the client; anything else is the fit's own failure. */

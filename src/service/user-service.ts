@@ -8,7 +8,10 @@ export interface UserMetadata {
   user: string;
   version: number;
   head_hash: string;
-  /** Fitted against another head than the one served: scoring ignores it until a refit. */
+  /**
+   * Fitted against another head than the one served (whatever its k×m): scoring ignores it until a
+   * refit, and k and m are its own.
+   */
   stale: boolean;
   created_at: string;
   updated_at: string;
@@ -25,11 +28,19 @@ export class UserService {
   readonly #store: AdapterStore;
   readonly #headHash: string;
   readonly #shape: AdapterShape;
+  readonly #maxStoredPairs: number | undefined;
 
-  constructor(options: { store: AdapterStore; headHash: string; shape: AdapterShape }) {
+  constructor(options: {
+    store: AdapterStore;
+    headHash: string;
+    shape: AdapterShape;
+    /** The fits' bound on stored pairs (--max-stored-pairs), which imports keep too. */
+    maxStoredPairs?: number;
+  }) {
     this.#store = options.store;
     this.#headHash = options.headHash;
     this.#shape = options.shape;
+    this.#maxStoredPairs = options.maxStoredPairs;
   }
 
   async metadata(user: string): Promise<UserMetadata> {
@@ -56,13 +67,17 @@ export class UserService {
     return { version: adapter.version, bytes: encodeAdapter(adapter) };
   }
 
-  /** Stores an uploaded safetensors adapter as the user's next version. */
+  /**
+   * Stores an uploaded safetensors adapter as the user's next version, also over a stored adapter
+   * that no longer decodes (the version still goes up).
+   */
   async import(
     user: string,
     bytes: Uint8Array,
   ): Promise<{ user: string; version: number; stale: boolean }> {
     const adapter = await importAdapterFile(this.#store, user, bytes, {
       shape: this.#shape,
+      ...(this.#maxStoredPairs === undefined ? {} : { maxStoredPairs: this.#maxStoredPairs }),
     });
     return {
       user: adapter.user,

@@ -22,7 +22,11 @@ import { trainedAdapterDraft } from "./trained-adapter.js";
 import { type FeatureRows, groupByUser } from "./user-pairs.js";
 
 export const REPORT_FILE = "report.json";
-export const DEFAULT_FIT_RANK = 8;
+/**
+ * k of `fit` and `eval`: the shipped head's (models/default/head, k = 2; a test keeps them equal),
+ * so that a head trained with the defaults has the rank the default deployment serves.
+ */
+export const DEFAULT_FIT_RANK = 2;
 /**
  * Ridge strength of `fit` and `eval`: the default backbone's feature differences have entries of
  * about 0.1, so the library's DEFAULT_L2 (for unit-scale features) over-shrinks; 0.1 had the best
@@ -84,7 +88,11 @@ export async function trainHead(options: TrainHeadOptions): Promise<TrainHeadRes
     head = toHead(model, modelId);
     await writeHead(options.out, head);
     if (options.adapters !== null) {
-      const store = await openAdapterStore(options.adapters, { k: head.k, m: head.m });
+      const store = await openAdapterStore(
+        options.adapters,
+        { k: head.k, m: head.m },
+        { headHash: head.hash },
+      );
       try {
         for (const [u, userPairs] of data.users.entries()) {
           const stats = servedPairStats(head, concatPairs([userPairs.train, userPairs.validation]));

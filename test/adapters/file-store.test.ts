@@ -220,6 +220,69 @@ describe("FileAdapterStore", () => {
     });
   }
 
+  for (const weightReads of WEIGHT_READS) {
+    it(`reads an adapter of another head and rank as stale, not broken (${weightReads} reads)`, async () => {
+      const root = await tempDir();
+      const p = 8 * 2;
+      const cholesky = new Float64Array(p * p);
+      for (let i = 0; i < p; i++) cholesky[i * p + i] = 1;
+      const path = adapterPath(root, "bob");
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(
+        path,
+        encodeAdapter({
+          user: "bob",
+          version: 3,
+          headHash: "head-of-rank-8",
+          createdAt: "2025-01-01T00:00:00Z",
+          updatedAt: "2025-01-01T00:00:00Z",
+          k: 8,
+          m: 2,
+          W: new Float32Array(p).fill(1),
+          nPairs: 1,
+          metrics: {},
+          posterior: { cholesky, lambda: 1 },
+          pairs: { g: new Float32Array(p), o: new Float32Array(1) },
+        }),
+      );
+      const store = await FileAdapterStore.open({
+        root,
+        shape: SHAPE,
+        headHash: draftFor(1).headHash,
+        weightReads,
+      });
+      expect(await store.getWeights("bob")).toEqual({
+        user: "bob",
+        version: 3,
+        headHash: "head-of-rank-8",
+        k: SHAPE.k,
+        m: SHAPE.m,
+        W: new Float32Array(P),
+      });
+      expect(await store.get("bob")).toMatchObject({ k: 8, m: 2, version: 3 });
+      // Without the served head's hash the store cannot tell stale from broken: the old refusal.
+      const blind = await FileAdapterStore.open({ root, shape: SHAPE, weightReads });
+      expect((await rejection(blind.getWeights("bob"))).code).toBe("ADAPTER_SHAPE_MISMATCH");
+      await blind.close();
+      await store.close();
+    });
+  }
+
+  it("replaces a file too large to read when asked, above the version its header shows", async () => {
+    const root = await tempDir();
+    const store = await openStore(root, { maxFileBytes: 4096 });
+    await store.update("alice", () => draftFor(1));
+    await store.update("alice", () => draftFor(2));
+    const path = adapterPath(root, "alice");
+    const bytes = await readFile(path);
+    await writeFile(path, Buffer.concat([bytes, new Uint8Array(4096)]));
+    expect((await rejection(store.get("alice"))).code).toBe("ADAPTER_CORRUPT");
+    const replaced = await store.update("alice", () => draftFor(3), { unreadable: "replace" });
+    expect(replaced.version).toBe(3);
+    expect(seedOf((await store.get("alice"))!)).toBe(3);
+    expect(await store.count()).toBe(1);
+  });
+
   it("refuses a file over maxFileBytes without reading it, and refuses to write one", async () => {
     const root = await tempDir();
     const store = await openStore(root, { maxFileBytes: 4096 });

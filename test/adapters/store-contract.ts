@@ -1,12 +1,18 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { encodeAdapter } from "../../src/adapters/format.js";
 import type { Adapter, AdapterDraft, AdapterStore } from "../../src/adapters/types.js";
-import { draftFor, SHAPE, seedOf } from "./fixtures/adapter-data.js";
+import { draftFor, HEAD_HASH, P, SHAPE, seedOf } from "./fixtures/adapter-data.js";
 
 /** A store over fresh, empty storage, plus what the contract needs to reach behind its back. */
 export interface ContractStore {
   store: AdapterStore;
-  /** Replaces what is stored for the user (who has an adapter) with bytes that are no adapter. */
-  corrupt(user: string): Promise<void>;
+  /**
+   * Replaces the stored adapter bytes of the user (who has an adapter) with bytes that are no
+   * adapter, or with `bytes`; whatever else the record holds (Redis: its version field) stays.
+   */
+  corrupt(user: string, bytes?: Uint8Array): Promise<void>;
+  /** Stores the encoded adapter as it is, as a server of another head would have written it. */
+  put(adapter: Adapter): Promise<void>;
   /**
    * Another store over the same storage, as another process would open it. Only for backends
    * that serialize updates across processes.
@@ -15,8 +21,34 @@ export interface ContractStore {
 }
 
 export interface StoreContractSubject {
-  /** The head shape every store of the subject is opened with must be SHAPE (k=4, m=2). */
-  open(): Promise<ContractStore>;
+  /**
+   * The head shape every store of the subject is opened with must be SHAPE (k=4, m=2); headHash,
+   * when given, is the served head's (the store's headHash option).
+   */
+  open(options?: { headHash?: string }): Promise<ContractStore>;
+}
+
+/** An adapter a head of another rank left behind: k = 8, m = 2, with posterior and pairs. */
+function otherHeadAdapter(user: string, version: number): Adapter {
+  const k = 8;
+  const m = 2;
+  const p = k * m;
+  const cholesky = new Float64Array(p * p);
+  for (let i = 0; i < p; i++) cholesky[i * p + i] = 2;
+  return {
+    user,
+    version,
+    headHash: "another-head-of-rank-8",
+    createdAt: "2025-01-02T03:04:05.000Z",
+    updatedAt: "2025-01-02T03:04:06.000Z",
+    k,
+    m,
+    W: new Float32Array(p).fill(0.5),
+    nPairs: 3,
+    metrics: { train_accuracy: 1 },
+    posterior: { cholesky, lambda: 1 },
+    pairs: { g: new Float32Array(3 * p).fill(0.25), o: new Float32Array(3).fill(1) },
+  };
 }
 
 async function rejection(promise: Promise<unknown>): Promise<{ code?: string; message: string }> {
@@ -48,8 +80,8 @@ export function describeStoreContract(name: string, subject: StoreContractSubjec
     afterEach(async () => {
       await Promise.all(opened.splice(0).map((store) => store.close()));
     });
-    const open = async (): Promise<ContractStore> => {
-      const subjectStore = await subject.open();
+    const open = async (options?: { headHash?: string }): Promise<ContractStore> => {
+      const subjectStore = await subject.open(options);
       opened.push(subjectStore.store);
       return subjectStore;
     };
@@ -185,6 +217,92 @@ export function describeStoreContract(name: string, subject: StoreContractSubjec
       expect(await store.delete("frank")).toBe(true);
       expect(await store.get("frank")).toBeUndefined();
       expect((await store.update("frank", () => draftFor(5))).version).toBe(1);
+    });
+
+    it("replaces an unreadable adapter only when asked, with a version above every earlier one", async () => {
+      const { store, corrupt } = await open();
+      for (let seed = 1; seed <= 3; seed++) await store.update("judy", () => draftFor(seed));
+      await corrupt("judy");
+      expect((await rejection(store.update("judy", () => draftFor(4)))).code).toBe(
+        "ADAPTER_CORRUPT",
+      );
+      const before = Date.now();
+      const seen: (Adapter | undefined)[] = [];
+      const replaced = await store.update(
+        "judy",
+        (current) => {
+          seen.push(current);
+          return draftFor(4);
+        },
+        { unreadable: "replace" },
+      );
+      expect(seen.every((current) => current === undefined)).toBe(true);
+      // Nothing readable is left of the version: one above any counted version follows.
+      expect(replaced.version).toBeGreaterThan(3);
+      if (replaced.version !== 4) expect(replaced.version).toBeGreaterThan(before);
+      expect(await store.get("judy")).toEqual(replaced);
+      expect(seedOf((await store.get("judy"))!)).toBe(4);
+      const next = await store.update("judy", () => draftFor(5));
+      expect(next.version).toBe(replaced.version + 1);
+      expect(await store.count()).toBe(1);
+      // A readable adapter is never replaced by that option's path: it is the current one.
+      const again = await store.update(
+        "judy",
+        (current) => {
+          expect(current?.version).toBe(next.version);
+          return draftFor(6);
+        },
+        { unreadable: "replace" },
+      );
+      expect(again.version).toBe(next.version + 1);
+    });
+
+    it("follows the version a damaged record still shows when it replaces it", async () => {
+      const { store, corrupt } = await open();
+      for (let seed = 1; seed <= 3; seed++) await store.update("karl", () => draftFor(seed));
+      const stored = (await store.get("karl"))!;
+      const damaged = { ...stored, W: stored.W.slice() };
+      damaged.W[1] = Number.NaN;
+      await corrupt("karl", encodeAdapter(damaged));
+      expect((await rejection(store.get("karl"))).code).toBe("ADAPTER_CORRUPT");
+      const replaced = await store.update("karl", () => draftFor(9), { unreadable: "replace" });
+      expect(replaced.version).toBe(4);
+      expect(replaced.createdAt).toBe(stored.createdAt);
+      expect(seedOf((await store.get("karl"))!)).toBe(9);
+    });
+
+    it("reads an adapter of another head whatever its shape, and writes the next version over it", async () => {
+      const { store, put } = await open({ headHash: HEAD_HASH });
+      await put(otherHeadAdapter("leo", 6));
+      const stale = await store.get("leo");
+      expect(stale).toMatchObject({ k: 8, m: 2, version: 6, headHash: "another-head-of-rank-8" });
+      expect(stale?.pairs?.o.length).toBe(3);
+      if (store.getWeights !== undefined) {
+        expect(await store.getWeights("leo")).toEqual({
+          user: "leo",
+          version: 6,
+          headHash: "another-head-of-rank-8",
+          k: SHAPE.k,
+          m: SHAPE.m,
+          W: new Float32Array(P),
+        });
+      }
+      const refit = await store.update("leo", (current) => {
+        expect(current?.k).toBe(8);
+        return draftFor(7);
+      });
+      expect(refit).toMatchObject({ version: 7, k: SHAPE.k, headHash: HEAD_HASH });
+      expect(refit.createdAt).toBe("2025-01-02T03:04:05.000Z");
+      // An adapter of the served head's own hash must still have its shape.
+      await put({ ...otherHeadAdapter("mia", 1), headHash: HEAD_HASH });
+      expect((await rejection(store.get("mia"))).code).toBe("ADAPTER_SHAPE_MISMATCH");
+      // A store writes only adapters of its head's shape, whatever their head.
+      const wrongShape = { ...otherHeadAdapter("nina", 1) } as Partial<Adapter>;
+      delete wrongShape.user;
+      delete wrongShape.version;
+      expect((await rejection(store.update("nina", () => wrongShape as AdapterDraft))).code).toBe(
+        "ADAPTER_SHAPE_MISMATCH",
+      );
     });
 
     it("refuses calls once closed", async () => {

@@ -1,4 +1,7 @@
+import { readFile, writeFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { adapterPath } from "../../src/adapters/file/paths.js";
+import { encodeAdapter } from "../../src/adapters/format.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { planted, putAdapter, responseText } from "../helpers/teacher.js";
 
@@ -197,6 +200,67 @@ describe("onboarding a user with POST /v1/users/:user/fit", () => {
     });
     expect(res.status).toBe(200);
     expect(res.body.n_pairs).toBe(1);
+  });
+
+  it("a replace fit repairs a corrupt adapter, keeping its version rising; an append says how", async () => {
+    const pairs = await teacherPairs(t, "teacher", 8000, 6);
+    await t.post("/v1/users/damaged/fit", { pairs });
+    await t.post("/v1/users/damaged/fit", { pairs });
+    const path = adapterPath(t.adaptersDir, "damaged");
+    const bytes = await readFile(path);
+    await writeFile(path, bytes.subarray(0, bytes.length - 5));
+    t.server.runtime.adapters.clear();
+    const append = await t.post("/v1/users/damaged/fit", { pairs });
+    expect(append.status).toBe(500);
+    expect(append.body.code).toBe("ADAPTER_CORRUPT");
+    expect(append.body.detail).toMatch(/"mode": "replace"/);
+    const replace = await t.post("/v1/users/damaged/fit", { pairs, mode: "replace" });
+    expect(replace.status).toBe(200);
+    expect(replace.body).toMatchObject({ version: 3, n_pairs: 6 });
+    const score = await t.post("/v1/score", {
+      user: "damaged",
+      items: [{ prompt: "x", response: "y" }],
+    });
+    expect(score.body).toMatchObject({ personalized: true, adapter_version: 3 });
+  });
+
+  it("refuses a large append to a stale adapter's pairs before starting its job; a replace runs", async () => {
+    const now = new Date().toISOString();
+    const bytes = encodeAdapter({
+      user: "migrant",
+      version: 1,
+      headHash: "0000000000000000",
+      createdAt: now,
+      updatedAt: now,
+      k: p / 2,
+      m: 2,
+      W: planted(41, p),
+      nPairs: 2,
+      metrics: {},
+      pairs: { g: planted(42, 2 * p, 0.1), o: planted(43, 2) },
+    });
+    expect((await t.send("PUT", "/v1/users/migrant/adapter", { body: bytes })).status).toBe(200);
+    const pairs = await teacherPairs(t, "teacher", 9000, 41);
+    const append = await t.post("/v1/users/migrant/fit", { pairs });
+    expect(append.status).toBe(409);
+    expect(append.body).toMatchObject({ code: "CONFLICT", field: "mode" });
+    const replace = await t.post("/v1/users/migrant/fit", { pairs, mode: "replace" });
+    expect(replace.status).toBe(202);
+    let job = await t.get(replace.body.status_url);
+    for (let i = 0; i < 300 && job.body.phase !== "done" && job.body.phase !== "failed"; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      job = await t.get(replace.body.status_url);
+    }
+    expect(job.body.phase).toBe("done");
+    expect((await t.get("/v1/users/migrant")).body).toMatchObject({ version: 2, stale: false });
+  });
+
+  it("a client's l2 that gives an adapter the server cannot store is a 400 on l2", async () => {
+    const pairs = await teacherPairs(t, "teacher", 10000, 4);
+    const res = await t.post("/v1/users/extreme/fit", { pairs, l2: 1e13 });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: "INVALID_REQUEST", field: "l2" });
+    expect((await t.get("/v1/users/extreme")).status).toBe(404);
   });
 
   it("rejects bad fits with problems and leaves the previous adapter untouched", async () => {

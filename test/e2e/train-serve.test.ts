@@ -82,7 +82,7 @@ describe("fit a head offline, serve it, onboard a new user", () => {
       model: DEFAULT_MODEL_DIR,
       data: join(dir, "train.jsonl"),
       out: join(dir, "head-again"),
-      adapters: join(dir, "adapters-again"),
+      // No --adapters: the training users go to the head's own folder, not the server's store.
       rank: 2,
       init: "global",
       share: "B",
@@ -94,6 +94,13 @@ describe("fit a head offline, serve it, onboard a new user", () => {
       progress: false,
     });
     expect(again.head?.hash).toBe(fitted.head?.hash);
+    expect(again.adaptersWritten).toBe(6);
+    const own = await FileAdapterStore.open({
+      root: join(dir, "head-again", "adapters"),
+      shape: { k: 2, m: again.head!.m },
+    });
+    expect((await own.get("s1"))?.headHash).toBe(again.head?.hash);
+    await own.close();
     expect(await readFile(join(dir, "head-again", "head.safetensors"))).toEqual(
       await readFile(join(dir, "head", "head.safetensors")),
     );

@@ -1,4 +1,5 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adapterPath } from "../../src/adapters/file/paths.js";
 import { encodeAdapter } from "../../src/adapters/format.js";
@@ -148,6 +149,138 @@ describe("per-user adapters over HTTP", () => {
     expect(fine.status).toBe(200);
     expect(fine.body.personalized).toBe(true);
     expect((await t.post("/v1/score", { items })).status).toBe(200);
+  });
+
+  it("an adapter of a head of another rank is stale: global reward, metadata, and a refit that says what to resend", async () => {
+    // What a head of k = 8 left in the store before the served head (k = 2) replaced it.
+    const k = 8;
+    const m = 2;
+    const q = k * m;
+    const cholesky = new Float64Array(q * q);
+    for (let i = 0; i < q; i++) cholesky[i * q + i] = 1;
+    const path = adapterPath(t.adaptersDir, "bob-rank8");
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(
+      path,
+      encodeAdapter({
+        user: "bob-rank8",
+        version: 4,
+        headHash: "35425524347772e2",
+        createdAt: "2025-01-01T00:00:00Z",
+        updatedAt: "2025-01-01T00:00:00Z",
+        k,
+        m,
+        W: planted(11, q),
+        nPairs: 3,
+        metrics: { train_accuracy: 1 },
+        posterior: { cholesky, lambda: 1 },
+        pairs: { g: planted(12, 3 * q, 0.1), o: planted(13, 3) },
+      }),
+    );
+    t.server.runtime.adapters.clear();
+    const global = await t.post("/v1/score", { items });
+    for (const pessimism of [undefined, 1]) {
+      const res = await t.post("/v1/score", { user: "bob-rank8", items, pessimism });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ personalized: false, stale_adapter: true });
+      if (pessimism === undefined) expect(res.body.rewards).toEqual(global.body.rewards);
+    }
+    const meta = await t.get("/v1/users/bob-rank8");
+    expect(meta.status).toBe(200);
+    expect(meta.body).toMatchObject({ stale: true, k: 8, m: 2, version: 4, stored_pairs: 3 });
+
+    // Its pair statistics are of the old head and the texts are not stored: an append cannot go on.
+    const pairs = [
+      { prompt: "hi", chosen: "hello!", rejected: "- one\n- two" },
+      { prompt: "q", chosen: "yes!!", rejected: "no" },
+    ];
+    const append = await t.post("/v1/users/bob-rank8/fit", { pairs });
+    expect(append.status).toBe(409);
+    expect(append.body).toMatchObject({ code: "CONFLICT", field: "mode" });
+    expect(append.body.detail).toMatch(/"mode": "replace"/);
+    const replace = await t.post("/v1/users/bob-rank8/fit", { pairs, mode: "replace" });
+    expect(replace.status).toBe(200);
+    expect(replace.body).toMatchObject({ version: 5, n_pairs: 2 });
+    const after = await t.post("/v1/score", { user: "bob-rank8", items });
+    expect(after.body).toMatchObject({ personalized: true, adapter_version: 5 });
+    expect((await t.get("/v1/users/bob-rank8")).body).toMatchObject({ stale: false, k: p / 2 });
+  });
+
+  it("refuses imports that would break pessimism or rewards, naming the tensor or key at fault", async () => {
+    const now = new Date().toISOString();
+    const cholesky = new Float64Array(p * p);
+    for (let i = 0; i < p; i++) cholesky[i * p + i] = 1;
+    const file = (
+      change: (a: Parameters<typeof encodeAdapter>[0]) => void,
+      user = "eve",
+    ): Uint8Array => {
+      const adapter: Parameters<typeof encodeAdapter>[0] = {
+        user,
+        version: 1,
+        headHash: t.server.runtime.head.hash,
+        createdAt: now,
+        updatedAt: now,
+        k: p / 2,
+        m: 2,
+        W: planted(21, p, 0.5),
+        nPairs: 2,
+        metrics: {},
+        posterior: { cholesky: cholesky.slice(), lambda: 1 },
+        pairs: { g: planted(22, 2 * p, 0.1), o: planted(23, 2) },
+      };
+      change(adapter);
+      return encodeAdapter(adapter);
+    };
+    const put = (bytes: Uint8Array, user = "eve") =>
+      t.send("PUT", `/v1/users/${user}/adapter`, { body: bytes });
+    const refused: [Uint8Array, string][] = [
+      [file((a) => (a.posterior!.cholesky[0] = 1e-300)), "posterior_cholesky"],
+      [file((a) => (a.posterior!.cholesky[p + 1] = 5e-324)), "posterior_cholesky"],
+      [file((a) => (a.W[0] = 3.4e38)), "W"],
+      [file((a) => (a.pairs!.g[0] = 1e30)), "pairs_g"],
+      [file((a) => (a.metrics = { loss: 1e300 })), "metadata.metrics"],
+      [
+        file((a) => {
+          a.nPairs = 1025;
+          a.pairs = { g: new Float32Array(1025 * p), o: new Float32Array(1025) };
+        }),
+        "pairs_o",
+      ],
+      [file(() => {}, "mallory"), "metadata.user"],
+    ];
+    for (const [bytes, field] of refused) {
+      const res = await put(bytes);
+      expect(res.status, field).toBe(400);
+      expect(res.body, field).toMatchObject({ code: "INVALID_ADAPTER", field });
+    }
+    expect((await t.get("/v1/users/eve")).status).toBe(404);
+    const pessimistic = await t.post("/v1/score", { user: "eve", items, pessimism: 1 });
+    expect(pessimistic.status).toBe(200);
+    // The same adapter with a sound posterior is taken, and pessimism works on it.
+    expect((await put(file(() => {}))).status).toBe(200);
+    const res = await t.post("/v1/score", { user: "eve", items, pessimism: 1 });
+    expect(res.status).toBe(200);
+    expect(res.body.personalized).toBe(true);
+    for (const sigma of res.body.uncertainty) expect(Number.isFinite(sigma)).toBe(true);
+  });
+
+  it("an import repairs a corrupt adapter, and its version keeps rising", async () => {
+    await putAdapter(t, "mended", planted(31, p));
+    await putAdapter(t, "mended", planted(32, p));
+    const path = adapterPath(t.adaptersDir, "mended");
+    const bytes = await readFile(path);
+    await writeFile(path, bytes.subarray(0, bytes.length - 7));
+    t.server.runtime.adapters.clear();
+    expect((await t.post("/v1/score", { user: "mended", items })).body.code).toBe(
+      "ADAPTER_CORRUPT",
+    );
+    expect(await putAdapter(t, "mended", planted(33, p))).toBe(3);
+    const score = await t.post("/v1/score", { user: "mended", items });
+    expect(score.body).toMatchObject({ personalized: true, adapter_version: 3 });
+    // Bytes with nothing left of a version: the next one is above any counted one.
+    await writeFile(path, "garbage");
+    t.server.runtime.adapters.clear();
+    expect(await putAdapter(t, "mended", planted(34, p))).toBeGreaterThan(3);
   });
 
   it("races between PUT, DELETE and score leave a consistent state", async () => {

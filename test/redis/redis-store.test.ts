@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { AdapterCache } from "../../src/adapters/cache.js";
-import { decodeAdapter } from "../../src/adapters/format.js";
+import { decodeAdapter, encodeAdapter } from "../../src/adapters/format.js";
 import { openAdapterStore } from "../../src/adapters/open-store.js";
 import { RedisAdapterStore } from "../../src/adapters/redis/store.js";
 import { userHash } from "../../src/adapters/user-hash.js";
@@ -51,13 +51,29 @@ async function until(condition: () => boolean, deadlineMs: number): Promise<bool
 
 describeWithRedis("RedisAdapterStore", () => {
   describeStoreContract("RedisAdapterStore", {
-    async open() {
+    async open(options = {}) {
       const prefix = `contract-${randomUUID()}:`;
-      const store = await RedisAdapterStore.open({ url: redis.url(0, prefix), shape: SHAPE });
+      const store = await RedisAdapterStore.open({
+        url: redis.url(0, prefix),
+        shape: SHAPE,
+        ...options,
+      });
       return {
         store,
-        async corrupt(user) {
-          await raw.hset(recordKey(store, user), "adapter", "this is not a safetensors file");
+        async corrupt(user, bytes) {
+          const value = bytes === undefined ? "this is not a safetensors file" : Buffer.from(bytes);
+          await raw.hset(recordKey(store, user), "adapter", value);
+        },
+        async put(adapter) {
+          const key = recordKey(store, adapter.user);
+          if ((await raw.exists(key)) === 0) await raw.incr(`${store.prefix}adapters:count`);
+          await raw.hset(
+            key,
+            "version",
+            String(adapter.version),
+            "adapter",
+            Buffer.from(encodeAdapter(adapter)),
+          );
         },
         async peer() {
           return RedisAdapterStore.open({ url: redis.url(0, prefix), shape: SHAPE });
@@ -88,6 +104,47 @@ describeWithRedis("RedisAdapterStore", () => {
     await store.update("walter", () => draftFor(1));
     await raw.hset(recordKey(store, "walter"), "version", "7");
     await expect(store.get("walter")).rejects.toMatchObject({ code: "ADAPTER_CORRUPT" });
+  });
+
+  it("replaces a record of the wrong type, an incomplete one or one that disagrees with itself, when asked", async () => {
+    const store = await openStore();
+    const replace = { unreadable: "replace" } as const;
+    // No version is left anywhere: one above any counted version (the time in milliseconds).
+    await raw.set(recordKey(store, "mallory"), "a string, not a hash");
+    const before = Date.now();
+    const mallory = await store.update("mallory", () => draftFor(1), replace);
+    expect(mallory.version).toBeGreaterThan(before);
+    expect(await store.get("mallory")).toEqual(mallory);
+    // The version field alone: the next one follows it.
+    await raw.hset(recordKey(store, "trudy"), "version", "3");
+    expect((await store.update("trudy", () => draftFor(1), replace)).version).toBe(4);
+    // The field says 7, the adapter 1: the higher one is the version clients may have seen.
+    await store.update("walter", () => draftFor(1));
+    await raw.hset(recordKey(store, "walter"), "version", "7");
+    expect((await store.update("walter", () => draftFor(2), replace)).version).toBe(8);
+    expect(seedOf((await store.get("walter"))!)).toBe(2);
+    // Replacing keeps each record counted once.
+    expect(await store.delete("walter")).toBe(true);
+  });
+
+  it("lets only one of two replicas replace the same damaged record", async () => {
+    const prefix = `repair-${randomUUID()}:`;
+    const a = await openStore(prefix);
+    const b = await openStore(prefix);
+    await a.update("olga", () => draftFor(1));
+    await raw.hset(recordKey(a, "olga"), "adapter", "damaged");
+    const results = await Promise.all(
+      [a, b].map((store, i) =>
+        store.update("olga", (current) => draftFor(current === undefined ? 10 + i : 20 + i), {
+          unreadable: "replace",
+        }),
+      ),
+    );
+    // The loser retried on the winner's adapter, which it could read.
+    expect(results.map((r) => r.version).sort()).toEqual([2, 3]);
+    const last = results.find((r) => r.version === 3)!;
+    expect(seedOf(last)).toBeGreaterThanOrEqual(20);
+    expect(await raw.get(`${a.prefix}adapters:count`)).toBe("1");
   });
 
   it("publishes every update and delete to the other stores sharing the prefix, not to itself", async () => {

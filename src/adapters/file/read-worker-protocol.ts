@@ -5,6 +5,8 @@ export interface ReadWorkerData {
   prefix: string;
   shape: AdapterShape;
   maxBytes: number;
+  /** The served head's hash: adapters of another head are stale whatever their shape. */
+  headHash?: string;
 }
 
 export interface ReadRequest {

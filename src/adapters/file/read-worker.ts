@@ -15,7 +15,7 @@ import { readWeightsSync, WEIGHTS_READ_BYTES } from "./weights-read.js";
 /** Reads and decodes adapters' weights off the event loop: syscalls and header parsing both. */
 const port = parentPort;
 if (!port) throw new Error("read-worker.ts must run in a worker thread");
-const { prefix, shape, maxBytes } = workerData as ReadWorkerData;
+const { prefix, shape, maxBytes, headHash } = workerData as ReadWorkerData;
 const width = shape.k * shape.m;
 const scratch = new Uint8Array(WEIGHTS_READ_BYTES);
 
@@ -31,7 +31,7 @@ port.on("message", ({ id, users }: ReadRequest) => {
   };
   users.forEach((user, i) => {
     try {
-      const options = { user, shape, maxBytes };
+      const options = { user, shape, maxBytes, headHash };
       const weights = readWeightsSync(
         adapterPathUnder(prefix, user),
         (bytes, fileBytes) => decodeAdapterWeights(bytes, fileBytes, options),

@@ -5,21 +5,24 @@ import {
   removeFileDurably,
   writeFileDurably,
 } from "../../io/durable-fs.js";
-import { AdapterError } from "../errors.js";
+import { AdapterError, isUnreadableAdapter } from "../errors.js";
 import {
   DEFAULT_MAX_ADAPTER_BYTES,
   decodeAdapter,
   decodeAdapterWeights,
   encodeAdapter,
+  RECOVERY_BYTES,
+  recoverIdentity,
 } from "../format.js";
 import { KeyedMutex } from "../keyed-mutex.js";
-import { nextAdapter } from "../next-adapter.js";
+import { nextAdapter, type Predecessor, predecessorOfUnreadable } from "../next-adapter.js";
 import { storeClosedError } from "../store-io.js";
 import type {
   Adapter,
   AdapterShape,
   AdapterStore,
   AdapterUpdate,
+  AdapterUpdateOptions,
   AdapterWeights,
 } from "../types.js";
 import { assertUserId } from "../user-id.js";
@@ -38,8 +41,16 @@ import {
 
 export interface FileAdapterStoreOptions {
   root: string;
-  /** k×m of the head: adapters of any other shape are refused on read and on write. */
+  /**
+   * k×m of the head: writes of any other shape are refused, and so are reads of adapters of the
+   * head's own hash (or of any adapter, without headHash) that have another.
+   */
   shape: AdapterShape;
+  /**
+   * Hash of the head served from this store: an adapter of another head is read with its own k×m
+   * (it is stale, whatever its shape), and getWeights gives it zeros for W.
+   */
+  headHash?: string;
   /** Largest adapter file read or written; default 16 MiB. */
   maxFileBytes?: number;
   /** Temp files older than this are removed at open even if their writer may live; default 60 s. */
@@ -67,6 +78,7 @@ export const WEIGHT_READS: readonly WeightReads[] = ["worker", "sync", "threadpo
 export class FileAdapterStore implements AdapterStore {
   readonly root: string;
   readonly shape: AdapterShape;
+  readonly headHash: string | undefined;
   readonly maxFileBytes: number;
   readonly weightReads: WeightReads;
   #prefix: string;
@@ -80,6 +92,7 @@ export class FileAdapterStore implements AdapterStore {
   private constructor(
     root: string,
     shape: AdapterShape,
+    headHash: string | undefined,
     maxFileBytes: number,
     count: StoreCount,
     stopScan: AbortController,
@@ -89,6 +102,7 @@ export class FileAdapterStore implements AdapterStore {
     this.root = root;
     this.#prefix = rootPrefix(root);
     this.shape = { k: shape.k, m: shape.m };
+    this.headHash = headHash;
     this.maxFileBytes = maxFileBytes;
     this.weightReads = weightReads;
     if (weightReads === "sync") this.#scratch = new Uint8Array(WEIGHTS_READ_BYTES);
@@ -97,6 +111,7 @@ export class FileAdapterStore implements AdapterStore {
         prefix: this.#prefix,
         shape,
         maxBytes: maxFileBytes,
+        ...(headHash === undefined ? {} : { headHash }),
       });
     }
     this.#count = count;
@@ -128,7 +143,11 @@ export class FileAdapterStore implements AdapterStore {
         `expected weightReads to be one of ${WEIGHT_READS.join(", ")}, got ${String(weightReads)}`,
       );
     }
-    return new FileAdapterStore(root, shape, maxFileBytes, count, stopScan, weightReads);
+    const { headHash } = options;
+    if (headHash !== undefined && (typeof headHash !== "string" || headHash.length === 0)) {
+      throw new TypeError(`expected headHash to be a non-empty string, got ${String(headHash)}`);
+    }
+    return new FileAdapterStore(root, shape, headHash, maxFileBytes, count, stopScan, weightReads);
   }
 
   /** Settles once the start-up scan has counted the adapters and removed abandoned temp files. */
@@ -147,7 +166,7 @@ export class FileAdapterStore implements AdapterStore {
     assertUserId(user);
     this.#assertOpen();
     if (this.#reader !== undefined) return this.#reader.read(user);
-    const options = { user, shape: this.shape, maxBytes: this.maxFileBytes };
+    const options = this.#decodeOptions(user);
     const decode: WeightsDecoder = (prefix, fileBytes) =>
       decodeAdapterWeights(prefix, fileBytes, options);
     const path = adapterPathUnder(this.#prefix, user);
@@ -160,15 +179,33 @@ export class FileAdapterStore implements AdapterStore {
     );
   }
 
-  async update(user: string, update: AdapterUpdate): Promise<Adapter> {
+  async update(
+    user: string,
+    update: AdapterUpdate,
+    options: AdapterUpdateOptions = {},
+  ): Promise<Adapter> {
     assertUserId(user);
     this.#assertOpen();
     assertUpdateFunction(update);
     return this.#writes.run(user, async () => {
       await this.#count.scanned;
-      const current = await this.#read(user);
+      let current: Adapter | undefined;
+      let previous: Predecessor | undefined;
+      let existed = false;
+      try {
+        current = await this.#read(user);
+        previous = current;
+        existed = current !== undefined;
+      } catch (error) {
+        if (options.unreadable !== "replace" || !isUnreadableAdapter(error)) throw error;
+        const prefix = await FILE_IO.forUser(user, "read", () =>
+          readPrefix(adapterPathUnder(this.#prefix, user), RECOVERY_BYTES),
+        );
+        existed = prefix !== undefined;
+        if (prefix !== undefined) previous = predecessorOfUnreadable(recoverIdentity(prefix));
+      }
       const draft = await update(current);
-      const next = nextAdapter(user, current, draft, this.shape);
+      const next = nextAdapter(user, previous, draft, this.shape);
       const bytes = encodeAdapter(next);
       assertEncodedSize(user, bytes, this.maxFileBytes);
       const path = adapterPathUnder(this.#prefix, user);
@@ -176,7 +213,7 @@ export class FileAdapterStore implements AdapterStore {
         await makeDirectoryDurably(dirname(path));
         await writeFileDurably(path, bytes);
       });
-      if (current === undefined) this.#count.changed(1);
+      if (!existed) this.#count.changed(1);
       return next;
     });
   }
@@ -219,7 +256,16 @@ export class FileAdapterStore implements AdapterStore {
         { user },
       );
     }
-    return decodeAdapter(bytes, { user, shape: this.shape, maxBytes: this.maxFileBytes });
+    return decodeAdapter(bytes, this.#decodeOptions(user));
+  }
+
+  #decodeOptions(user: string) {
+    return {
+      user,
+      shape: this.shape,
+      maxBytes: this.maxFileBytes,
+      ...(this.headHash === undefined ? {} : { headHash: this.headHash }),
+    };
   }
 
   #assertOpen(): void {
@@ -228,6 +274,24 @@ export class FileAdapterStore implements AdapterStore {
 }
 
 const TOO_LARGE = Symbol("too large");
+
+/** The file's first `length` bytes (fewer when it is shorter); undefined when it does not exist. */
+async function readPrefix(path: string, length: number): Promise<Uint8Array | undefined> {
+  const handle = await openIfExists(path);
+  if (handle === undefined) return undefined;
+  try {
+    const bytes = new Uint8Array(length);
+    let filled = 0;
+    while (filled < length) {
+      const { bytesRead } = await handle.read(bytes, filled, length - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return bytes.subarray(0, filled);
+  } finally {
+    await handle.close();
+  }
+}
 
 async function readBounded(
   path: string,

@@ -51,6 +51,7 @@ export class ThreadedWeightsReader {
 
   constructor(data: ReadWorkerData) {
     this.#data = { prefix: data.prefix, shape: { ...data.shape }, maxBytes: data.maxBytes };
+    if (data.headHash !== undefined) this.#data.headHash = data.headHash;
   }
 
   read(user: string): Promise<AdapterWeights | undefined> {

@@ -31,3 +31,26 @@ return 1
 `,
   2,
 );
+
+/**
+ * Compare-and-set over a record that cannot be decoded: writes only if the record still reads as
+ * ARGV[1] (its `version` field, "" when it has none, or "type:<type>" when it is no hash), so a
+ * writer that repaired it meanwhile wins. The damaged record is removed first (it stays counted),
+ * and the invalidation is published in the same atomic step.
+ * KEYS: record. ARGV: what the record read as, new version, adapter bytes, channel, message.
+ * Returns 1 when written, 0 when the record changed.
+ */
+export const REPLACE_DAMAGED = new LuaScript(
+  `
+local kind = redis.call('TYPE', KEYS[1])['ok']
+local seen
+if kind == 'hash' then seen = redis.call('HGET', KEYS[1], 'version') or ''
+else seen = 'type:' .. kind end
+if kind == 'none' or seen ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'version', ARGV[2], 'adapter', ARGV[3])
+redis.call('PUBLISH', ARGV[4], ARGV[5])
+return 1
+`,
+  1,
+);

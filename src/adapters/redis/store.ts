@@ -1,12 +1,23 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
-import { AdapterError } from "../errors.js";
-import { DEFAULT_MAX_ADAPTER_BYTES, decodeAdapter, encodeAdapter } from "../format.js";
+import { AdapterError, isUnreadableAdapter } from "../errors.js";
+import {
+  DEFAULT_MAX_ADAPTER_BYTES,
+  decodeAdapter,
+  encodeAdapter,
+  recoverIdentity,
+} from "../format.js";
 import { KeyedMutex } from "../keyed-mutex.js";
-import { nextAdapter } from "../next-adapter.js";
+import { nextAdapter, type Predecessor, predecessorOfUnreadable } from "../next-adapter.js";
 import { storeClosedError } from "../store-io.js";
-import type { Adapter, AdapterShape, AdapterStore, AdapterUpdate } from "../types.js";
+import type {
+  Adapter,
+  AdapterShape,
+  AdapterStore,
+  AdapterUpdate,
+  AdapterUpdateOptions,
+} from "../types.js";
 import { assertUserId } from "../user-id.js";
 import { assertAdapterShape, assertEncodedSize, assertUpdateFunction } from "../validate.js";
 import {
@@ -19,13 +30,18 @@ import { encodeInvalidation } from "./invalidation-message.js";
 import { type RedisKeys, redisKeys } from "./keys.js";
 import { REDIS_IO, redisFailureReason } from "./redis-errors.js";
 import { parseRedisUrl } from "./redis-url.js";
-import { DELETE_RECORD, WRITE_IF_VERSION } from "./scripts.js";
+import { DELETE_RECORD, REPLACE_DAMAGED, WRITE_IF_VERSION } from "./scripts.js";
 
 export interface RedisAdapterStoreOptions {
   /** `redis://[user:password@]host:port/db[?prefix=p]`, or rediss:// for TLS. */
   url: string;
-  /** k×m of the head: adapters of any other shape are refused on read and on write. */
+  /**
+   * k×m of the head: writes of any other shape are refused, and so are reads of adapters of the
+   * head's own hash (or of any adapter, without headHash) that have another.
+   */
   shape: AdapterShape;
+  /** Hash of the head served from this store: an adapter of another head is read with its own k×m. */
+  headHash?: string;
   /** Key prefix, shared by every replica of one deployment; default the URL's, else "sharelora:". */
   prefix?: string;
   /** Largest adapter read or written; default 16 MiB. */
@@ -49,6 +65,7 @@ export interface RedisAdapterStoreOptions {
  */
 export class RedisAdapterStore implements AdapterStore {
   readonly shape: AdapterShape;
+  readonly headHash: string | undefined;
   readonly maxAdapterBytes: number;
   readonly maxUpdateAttempts: number;
   /** Where the store is, without credentials. */
@@ -70,6 +87,11 @@ export class RedisAdapterStore implements AdapterStore {
     assertPositiveInteger(maxUpdateAttempts, "maxUpdateAttempts");
     const location = parseRedisUrl(options.url);
     this.shape = { k: options.shape.k, m: options.shape.m };
+    const { headHash } = options;
+    if (headHash !== undefined && (typeof headHash !== "string" || headHash.length === 0)) {
+      throw new TypeError(`expected headHash to be a non-empty string, got ${String(headHash)}`);
+    }
+    this.headHash = headHash;
     this.maxAdapterBytes = maxAdapterBytes;
     this.maxUpdateAttempts = maxUpdateAttempts;
     this.location = location.display;
@@ -115,28 +137,48 @@ export class RedisAdapterStore implements AdapterStore {
     return (await this.#read(user))?.adapter;
   }
 
-  async update(user: string, update: AdapterUpdate): Promise<Adapter> {
+  async update(
+    user: string,
+    update: AdapterUpdate,
+    options: AdapterUpdateOptions = {},
+  ): Promise<Adapter> {
     assertUserId(user);
     this.#assertOpen();
     assertUpdateFunction(update);
     return this.#writes.run(user, async () => {
       for (let attempt = 1; ; attempt++) {
-        const current = (await this.#read(user))?.adapter;
-        const next = nextAdapter(user, current, await update(current), this.shape);
+        let current: Adapter | undefined;
+        let damaged: Damaged | undefined;
+        try {
+          current = (await this.#read(user))?.adapter;
+        } catch (error) {
+          if (options.unreadable !== "replace" || !isUnreadableAdapter(error)) throw error;
+          damaged = await this.#damaged(user);
+        }
+        const previous: Predecessor | undefined = damaged?.previous ?? current;
+        const next = nextAdapter(user, previous, await update(current), this.shape);
         const bytes = encodeAdapter(next);
         assertEncodedSize(user, bytes, this.maxAdapterBytes);
+        const payload = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        const message = encodeInvalidation(this.#origin, user);
         const written = await REDIS_IO.forUser(user, "write", () =>
-          WRITE_IF_VERSION.run(
-            this.#client,
-            [this.#keys.adapter(user), this.#keys.count],
-            [
-              String(current?.version ?? 0),
-              String(next.version),
-              Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-              this.#keys.invalidations,
-              encodeInvalidation(this.#origin, user),
-            ],
-          ),
+          damaged === undefined
+            ? WRITE_IF_VERSION.run(
+                this.#client,
+                [this.#keys.adapter(user), this.#keys.count],
+                [
+                  String(current?.version ?? 0),
+                  String(next.version),
+                  payload,
+                  this.#keys.invalidations,
+                  message,
+                ],
+              )
+            : REPLACE_DAMAGED.run(
+                this.#client,
+                [this.#keys.adapter(user)],
+                [damaged.seen, String(next.version), payload, this.#keys.invalidations, message],
+              ),
         );
         if (written === 1) return next;
         if (attempt >= this.maxUpdateAttempts) {
@@ -216,11 +258,39 @@ export class RedisAdapterStore implements AdapterStore {
       user,
       shape: this.shape,
       maxBytes: this.maxAdapterBytes,
+      ...(this.headHash === undefined ? {} : { headHash: this.headHash }),
     });
     if (String(adapter.version) !== version.toString("latin1")) {
       throw corrupt("the stored version disagrees with the stored adapter");
     }
     return { adapter };
+  }
+
+  /**
+   * What an undecodable record still shows: how it reads for REPLACE_DAMAGED's compare-and-set,
+   * and the version to follow, the highest of its `version` field and its header's.
+   */
+  async #damaged(user: string): Promise<Damaged> {
+    const key = this.#keys.adapter(user);
+    const kind = await REDIS_IO.forUser(user, "read", () => this.#client.type(key));
+    if (kind !== "hash") {
+      return {
+        seen: `type:${kind}`,
+        previous: predecessorOfUnreadable({ version: undefined, createdAt: undefined }),
+      };
+    }
+    const [field, bytes] = await REDIS_IO.forUser(user, "read", () =>
+      this.#client.hmgetBuffer(key, "version", "adapter"),
+    );
+    const seen = field?.toString("latin1") ?? "";
+    const recovered =
+      bytes == null ? { version: undefined, createdAt: undefined } : recoverIdentity(bytes);
+    const fieldVersion = /^[1-9][0-9]{0,15}$/.test(seen) ? Number(seen) : undefined;
+    const versions = [fieldVersion, recovered.version].filter(
+      (v): v is number => v !== undefined && Number.isSafeInteger(v),
+    );
+    const version = versions.length === 0 ? undefined : Math.max(...versions);
+    return { seen, previous: predecessorOfUnreadable({ version, createdAt: recovered.createdAt }) };
   }
 
   /** Invalidations flow again; the commands connection must be back too before caches reload. */
@@ -247,6 +317,12 @@ export class RedisAdapterStore implements AdapterStore {
   #assertOpen(): void {
     if (this.#closed) throw storeClosedError();
   }
+}
+
+/** An undecodable record: how it read, and what the version replacing it follows. */
+interface Damaged {
+  seen: string;
+  previous: Predecessor;
 }
 
 function assertPositiveInteger(value: unknown, name: string): void {
