@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { ConfigError } from "../config.js";
 import { INIT_MODES, type InitMode, type ShareMode } from "../training/shared/index.js";
 import { DEFAULT_CLI_L2, DEFAULT_CLI_L2_USER, DEFAULT_FIT_RANK } from "../training/train-head.js";
 import { DEFAULT_FEATURE_CACHE } from "./features.js";
@@ -9,6 +10,17 @@ export function parseNonNegativeInteger(value: string): number {
     throw new TypeError(`expected a non-negative integer, got ${value}`);
   }
   return n;
+}
+
+/** For options whose bad value is caught before any work: a ConfigError exits 2 at once. */
+export function parsePositiveInteger(flag: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < 1) {
+      throw new ConfigError(`${flag}: expected a positive integer, got ${value}`);
+    }
+    return n;
+  };
 }
 
 export function parsePositiveNumber(value: string): number {
@@ -36,7 +48,7 @@ export function addLearnerOptions(command: Command): Command {
     .option(
       "--rank <k>",
       "Rank k of the shared subspace",
-      parseNonNegativeInteger,
+      parsePositiveInteger("--rank"),
       DEFAULT_FIT_RANK,
     )
     .option("--l2 <x>", "Ridge strength", parsePositiveNumber, DEFAULT_CLI_L2)

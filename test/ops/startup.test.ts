@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
@@ -166,5 +167,24 @@ describe("sharelora serve exits 2 on a setting that cannot serve, before anythin
       expect(`${run.stdout}${run.stderr}`, args.join(" ")).not.toMatch(/listening/i);
     }
     expect(serve(["--port", "0", "--adapters", "http://x/"]).status).toBe(2);
+  });
+
+  it("fit refuses --rank 0 before computing any feature", () => {
+    const cache = join(dir, "fit-cache");
+    const run = spawnSync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "src/cli.ts",
+        "fit",
+        "--data",
+        join(PACKAGE_ROOT, "scripts", "demo", "alice-fit.json"),
+      ].concat(["--out", join(dir, "fit-out"), "--cache", cache, "--rank", "0"]),
+      { cwd: PACKAGE_ROOT, env, encoding: "utf8", timeout: 60_000 },
+    );
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/^--rank: expected a positive integer, got 0/m);
+    expect(existsSync(cache)).toBe(false);
   });
 });
