@@ -50,6 +50,11 @@ const PROBLEM_STATUSES: Record<
     description: "Not found",
     example: ["USER_NOT_FOUND", "No adapter is stored for this user"],
   },
+  408: {
+    description:
+      "The body did not arrive in time (--body-timeout-ms, or slower than --min-body-bytes-per-s); the connection is closed",
+    example: ["REQUEST_TIMEOUT", "The request body arrived slower than 1024 bytes/s"],
+  },
   413: {
     description: "Over a size limit (body bytes, pairs per fit)",
     example: ["PAYLOAD_TOO_LARGE", "The request body is too large"],
@@ -155,6 +160,7 @@ function documentTransform(): SwaggerTransform {
       };
     }
     if (isLimitedRoute(url)) responses[429] ??= problem;
+    if (zodSchema.body !== undefined) responses[408] ??= problem;
     if (method === "GET") {
       // Fastify reads no body for GET, so neither its size nor its type can be refused.
       delete responses[413];

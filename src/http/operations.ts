@@ -5,10 +5,12 @@ import type { AppState } from "./app-state.js";
 import { type AuthSetup, registerAuth } from "./auth.js";
 import { registerConcurrencyLimit } from "./concurrency.js";
 import { registerDocs } from "./docs.js";
+import { registerUploadDeadline } from "./upload-deadline.js";
 
 /**
- * Request metrics, API keys, the in-flight bound, the OpenAPI document and /metrics, in the order
- * their hooks must run: a request is counted even when it is refused (401, 403, 429).
+ * Request metrics, API keys, the in-flight bound, the upload deadline, the OpenAPI document and
+ * /metrics, in the order their hooks must run: a request is counted even when it is refused (401,
+ * 403, 429).
  * Call before the routes are registered.
  */
 export async function registerOperations(
@@ -26,6 +28,7 @@ export async function registerOperations(
     backbone: () => state.runtime?.engine,
   });
   state.metrics.attachInFlight(() => limit.inFlight);
+  registerUploadDeadline(app, config);
   await registerDocs(app, { version: state.version });
   if (config.metricsPort === 0) registerMetricsRoute(app, state.metrics);
 }
