@@ -39,7 +39,6 @@ export async function buildApp(options: AppOptions): Promise<App> {
     bodyLimit: config.bodyLimitBytes,
     requestIdHeader: "x-request-id",
     genReqId: () => crypto.randomUUID(),
-    return503OnClosing: true,
     ...serverOptions(config),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);

@@ -5,12 +5,13 @@ import type { AppState } from "./app-state.js";
 import { type AuthSetup, registerAuth } from "./auth.js";
 import { registerConcurrencyLimit } from "./concurrency.js";
 import { registerDocs } from "./docs.js";
+import { registerProtocolChecks } from "./protocol-errors.js";
 import { registerUploadDeadline } from "./upload-deadline.js";
 
 /**
- * Request metrics, API keys, the in-flight bound, the upload deadline, the OpenAPI document and
- * /metrics, in the order their hooks must run: a request is counted even when it is refused (401,
- * 403, 429).
+ * Request metrics, HTTP checks Node would answer itself, API keys, the in-flight bound, the upload
+ * deadline, the OpenAPI document and /metrics, in the order their hooks must run: a request is
+ * counted even when it is refused (400, 401, 403, 429).
  * Call before the routes are registered.
  */
 export async function registerOperations(
@@ -19,6 +20,7 @@ export async function registerOperations(
 ): Promise<void> {
   const { config, state, auth } = options;
   registerRequestMetrics(app, state.metrics);
+  registerProtocolChecks(app);
   registerAuth(app, auth, {
     "GET /v1/jobs/:id": (request) =>
       state.runtime?.jobs.get((request.params as { id?: string }).id ?? "")?.user,

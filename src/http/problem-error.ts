@@ -24,6 +24,7 @@ export const PROBLEMS = {
   CONFLICT: { status: 409, title: "Conflict" },
   PAYLOAD_TOO_LARGE: { status: 413, title: "Payload too large" },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "Unsupported media type" },
+  EXPECTATION_FAILED: { status: 417, title: "Expectation not supported" },
   OVERLOADED: { status: 429, title: "Model is overloaded" },
   HEADERS_TOO_LARGE: { status: 431, title: "Request headers too large" },
   CANCELLED: { status: 499, title: "Client closed request" },

@@ -1,4 +1,4 @@
-import { maxHeaderSize, STATUS_CODES } from "node:http";
+import { maxHeaderSize, type Server, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { type ProblemCode, ProblemError } from "./problem-error.js";
@@ -48,4 +48,31 @@ export function answerClientError(
     socket.write(clientErrorResponse(error.code));
   }
   socket.destroy(error);
+}
+
+/**
+ * The two answers Node gives by itself to requests it did parse: a 417 for an Expect header other
+ * than 100-continue, and a 400 for an HTTP/1.1 request without Host (the server options turn
+ * Node's own check off so that this one answers instead).
+ */
+export function registerProtocolChecks(app: FastifyInstance): void {
+  (app.server as Server).on("checkExpectation", (_request, response) => {
+    const problem = new ProblemError(
+      "EXPECTATION_FAILED",
+      "Only Expect: 100-continue is supported",
+    );
+    const body = JSON.stringify(problem.toProblem());
+    response
+      .writeHead(problem.status, {
+        "content-type": "application/problem+json",
+        "content-length": Buffer.byteLength(body),
+        connection: "close",
+      })
+      .end(body);
+  });
+  app.addHook("onRequest", async (request) => {
+    if (request.raw.httpVersion === "1.1" && request.headers.host === undefined) {
+      throw new ProblemError("MALFORMED_HTTP", "An HTTP/1.1 request must carry a Host header");
+    }
+  });
 }
