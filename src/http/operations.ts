@@ -21,10 +21,7 @@ export async function registerOperations(
   const { config, state, auth } = options;
   registerRequestMetrics(app, state.metrics);
   registerProtocolChecks(app);
-  registerAuth(app, auth, {
-    "GET /v1/jobs/:id": (request) =>
-      state.runtime?.jobs.get((request.params as { id?: string }).id ?? "")?.user,
-  });
+  registerAuth(app, auth);
   const limit = registerConcurrencyLimit(app, {
     max: config.maxConcurrentRequests,
     backbone: () => state.runtime?.engine,
