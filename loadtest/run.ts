@@ -6,7 +6,7 @@ import { killAllServers } from "./server-process.js";
 const USAGE = `Usage: npm run loadtest [-- <scenario>] [options]
 
 Scenarios (default: score):
-${[...SCENARIOS.values()].map((s) => `  ${s.name.padEnd(11)} ${s.defaultDurationS} s by default`).join("\n")}
+${[...SCENARIOS.values()].map((s) => `  ${s.name.padEnd(12)} ${s.defaultDurationS} s by default`).join("\n")}
 
 Options:
   --url URL            load an already running server (any host) instead of starting one

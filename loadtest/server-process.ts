@@ -140,7 +140,7 @@ async function startOnce(options: ServerProcessOptions, port: number): Promise<S
   return {
     url,
     pid: child.pid!,
-    args: ["sharelora", ...args.slice(3)],
+    args: ["sharelora", ...args.slice(1)],
     get exit() {
       return exit;
     },

@@ -12,6 +12,7 @@ import { registerOperations } from "./http/operations.js";
 import { sendProblem } from "./http/problem.js";
 import { ProblemError } from "./http/problem-error.js";
 import { withRequestLogSerializer } from "./http/request-log.js";
+import { serverOptions } from "./http/server-options.js";
 import { fitRoutes } from "./routes/fit.js";
 import { healthRoutes } from "./routes/health.js";
 import { infoRoutes } from "./routes/info.js";
@@ -38,7 +39,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     bodyLimit: config.bodyLimitBytes,
     requestIdHeader: "x-request-id",
     genReqId: () => crypto.randomUUID(),
-    return503OnClosing: true,
+    ...serverOptions(config),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

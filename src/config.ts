@@ -107,6 +107,30 @@ export const SETTINGS = {
     help: "Time limit for one request",
     arg: "ms",
   },
+  headersTimeoutMs: {
+    schema: int(100, 3_600_000),
+    default: 10000,
+    help: "Time a client has to send a request's line and headers (408 beyond)",
+    arg: "ms",
+  },
+  bodyTimeoutMs: {
+    schema: int(100, 3_600_000),
+    default: 30000,
+    help: "Time a client has to send a request's body once its headers are in (408 beyond)",
+    arg: "ms",
+  },
+  minBodyBytesPerS: {
+    schema: int(0),
+    default: 1024,
+    help: "Slowest upload accepted: a body that falls behind this rate by more than the grace gets 408 (0: no minimum)",
+    arg: "n",
+  },
+  bodyRateGraceMs: {
+    schema: int(0, 3_600_000),
+    default: 5000,
+    help: "How far behind the minimum upload rate a body may fall before it is cut off",
+    arg: "ms",
+  },
   maxItems: {
     schema: int(1),
     default: 256,

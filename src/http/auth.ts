@@ -119,7 +119,15 @@ function outsidePrefix(key: ApiKey | null | undefined, user: unknown): boolean {
  * somewhere only the route knows (OpenRLHF labels, a vLLM model name).
  */
 export function assertMayActFor(request: FastifyRequest, users: Iterable<string>): void {
-  for (const user of users) if (outsidePrefix(request.apiKey, user)) throw forbiddenUser();
+  for (const user of users) if (!mayActFor(request, user)) throw forbiddenUser();
+}
+
+/**
+ * For resources a route finds by an id of their own (jobs): one the key may not act for must
+ * answer exactly like one that does not exist, or the answer would tell that it exists.
+ */
+export function mayActFor(request: FastifyRequest, user: string): boolean {
+  return !outsidePrefix(request.apiKey, user);
 }
 
 /** Every user a scoring body names: `user`, `users[]` and each item's `user`. */
@@ -138,18 +146,11 @@ function forbiddenUser(): ProblemError {
   return new ProblemError("FORBIDDEN", "This API key may not act for this user");
 }
 
-/** Finds the user a request acts for when neither its path nor its body names one (jobs). */
-export type OwnerLookup = (request: FastifyRequest) => string | undefined;
-
 /**
  * onRequest: 401 without a valid key, 403 without the route's scope or for a user outside the
- * key's prefix (path parameter, or an owner lookup); preValidation: the same for a body's `user`.
+ * key's prefix (path parameter); preValidation: the same for a body's `user`.
  */
-export function registerAuth(
-  app: FastifyInstance,
-  setup: AuthSetup,
-  owners: Readonly<Record<string, OwnerLookup>> = {},
-): void {
+export function registerAuth(app: FastifyInstance, setup: AuthSetup): void {
   app.decorateRequest("apiKey", null);
   const keyring = setup.keyring;
   if (keyring === null) return;
@@ -182,10 +183,7 @@ export function registerAuth(
       );
     }
     const params = request.params as Record<string, unknown> | undefined;
-    const owner = owners[`${request.method === "HEAD" ? "GET" : request.method} ${route}`];
-    if (outsidePrefix(key, params?.["user"]) || outsidePrefix(key, owner?.(request))) {
-      throw forbiddenUser();
-    }
+    if (outsidePrefix(key, params?.["user"])) throw forbiddenUser();
     request.apiKey = key;
   });
   app.addHook("preValidation", async (request) => {

@@ -29,10 +29,11 @@ export function isLimitedRoute(route: string | undefined): boolean {
 
 /**
  * A semaphore over requests in flight, like TEI's: past `max`, a request is answered 429 with
- * Retry-After at once instead of queueing. The permit is released when the response is finished
- * or the connection closes, whichever comes first. While the backbone queue is full, requests to
- * routes that feed it are answered 429 too, before their body is read: under overload, parsing
- * and validating requests only to refuse them at the queue took the event loop's whole time.
+ * Retry-After at once instead of queueing. The permit is taken once the body is in and valid, so
+ * a client that sends its body slowly holds none, and released when the response is finished or
+ * the connection closes, whichever comes first. A full semaphore, and for routes that feed the
+ * backbone a full queue, are answered 429 before the body is read too: under overload, parsing
+ * and validating requests only to refuse them took the event loop's whole time.
  */
 export function registerConcurrencyLimit(
   app: FastifyInstance,
@@ -50,19 +51,25 @@ export function registerConcurrencyLimit(
   const retryAfter = options.retryAfterSeconds ?? 1;
   const holders = new WeakSet<FastifyRequest>();
   const state = { inFlight: 0, max };
-  app.addHook("onRequest", async (request, reply) => {
+  const overloaded = () =>
+    new ProblemError(
+      "OVERLOADED",
+      `Too many requests in flight (${max}); retry after ${retryAfter} s`,
+      { extensions: { retry_after_s: retryAfter } },
+    );
+  app.addHook("onRequest", async (request) => {
     if (!isLimitedRoute(request.routeOptions.url)) return;
-    if (state.inFlight >= max) {
-      throw new ProblemError(
-        "OVERLOADED",
-        `Too many requests in flight (${max}); retry after ${retryAfter} s`,
-        { extensions: { retry_after_s: retryAfter } },
-      );
-    }
+    if (state.inFlight >= max) throw overloaded();
     if (request.routeOptions.config.backbone) {
       const queue = options.backbone?.();
       if (queue?.queueFull()) throw queueFullProblem(queue.maxQueued);
     }
+  });
+  app.addHook("preHandler", async (request, reply) => {
+    if (!isLimitedRoute(request.routeOptions.url)) return;
+    if (state.inFlight >= max) throw overloaded();
+    // A connection that closed during validation would never release its permit.
+    if (reply.raw.destroyed) return;
     state.inFlight += 1;
     holders.add(request);
     const release = () => {

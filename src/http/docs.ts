@@ -50,12 +50,17 @@ const PROBLEM_STATUSES: Record<
     description: "Not found",
     example: ["USER_NOT_FOUND", "No adapter is stored for this user"],
   },
+  408: {
+    description:
+      "The body did not arrive in time (--body-timeout-ms, or slower than --min-body-bytes-per-s); the connection is closed",
+    example: ["REQUEST_TIMEOUT", "The request body arrived slower than 1024 bytes/s"],
+  },
   409: {
     description:
       'The stored state rules the request out: an append fit to a stale adapter\'s pairs (send all of the user\'s pairs again with "mode": "replace")',
     example: [
       "CONFLICT",
-      'The stored adapter of user alice was fitted against head 35425524347772e2, not the served head e91eb8da3d6dddcd; its 12 stored pair statistics cannot be recomputed for this head because raw texts are never stored. Send all of the user\'s pairs again with "mode": "replace"',
+      'The stored adapter of user alice was fitted against head 0f1e2d3c4b5a6978, not the served head e91eb8da3d6dddcd; its 12 stored pair statistics cannot be recomputed for this head because raw texts are never stored. Send all of the user\'s pairs again with "mode": "replace"',
       "mode",
     ],
   },
@@ -164,6 +169,7 @@ function documentTransform(): SwaggerTransform {
       };
     }
     if (isLimitedRoute(url)) responses[429] ??= problem;
+    if (zodSchema.body !== undefined) responses[408] ??= problem;
     if (method === "GET") {
       // Fastify reads no body for GET, so neither its size nor its type can be refused.
       delete responses[413];

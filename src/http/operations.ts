@@ -5,10 +5,13 @@ import type { AppState } from "./app-state.js";
 import { type AuthSetup, registerAuth } from "./auth.js";
 import { registerConcurrencyLimit } from "./concurrency.js";
 import { registerDocs } from "./docs.js";
+import { registerProtocolChecks } from "./protocol-errors.js";
+import { registerUploadDeadline } from "./upload-deadline.js";
 
 /**
- * Request metrics, API keys, the in-flight bound, the OpenAPI document and /metrics, in the order
- * their hooks must run: a request is counted even when it is refused (401, 403, 429).
+ * Request metrics, HTTP checks Node would answer itself, API keys, the in-flight bound, the upload
+ * deadline, the OpenAPI document and /metrics, in the order their hooks must run: a request is
+ * counted even when it is refused (400, 401, 403, 429).
  * Call before the routes are registered.
  */
 export async function registerOperations(
@@ -17,15 +20,14 @@ export async function registerOperations(
 ): Promise<void> {
   const { config, state, auth } = options;
   registerRequestMetrics(app, state.metrics);
-  registerAuth(app, auth, {
-    "GET /v1/jobs/:id": (request) =>
-      state.runtime?.jobs.get((request.params as { id?: string }).id ?? "")?.user,
-  });
+  registerProtocolChecks(app);
+  registerAuth(app, auth);
   const limit = registerConcurrencyLimit(app, {
     max: config.maxConcurrentRequests,
     backbone: () => state.runtime?.engine,
   });
   state.metrics.attachInFlight(() => limit.inFlight);
+  registerUploadDeadline(app, config);
   await registerDocs(app, { version: state.version });
   if (config.metricsPort === 0) registerMetricsRoute(app, state.metrics);
 }

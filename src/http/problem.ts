@@ -2,17 +2,10 @@ import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import { ProblemError } from "./problem-error.js";
 import { problemOf } from "./problem-map.js";
+import { validationProblem } from "./validation-issue.js";
 
-/** "/items/0/prompt" → "items[0].prompt" */
-export function fieldFromPath(context: string | undefined, instancePath: string): string {
-  const parts = instancePath.split("/").filter((p) => p.length > 0);
-  let field = context === "body" || context === undefined ? "" : context;
-  for (const part of parts) {
-    if (/^\d+$/.test(part)) field += `[${part}]`;
-    else field += field.length === 0 ? part : `.${part}`;
-  }
-  return field.length > 0 ? field : (context ?? "body");
-}
+const badUrl = () =>
+  new ProblemError("INVALID_REQUEST", "The URL path is not validly percent-encoded");
 
 const FASTIFY_CODES: Record<string, (error: FastifyError) => ProblemError> = {
   FST_ERR_CTP_BODY_TOO_LARGE: () =>
@@ -25,17 +18,24 @@ const FASTIFY_CODES: Record<string, (error: FastifyError) => ProblemError> = {
     }),
   FST_ERR_CTP_INVALID_JSON_BODY: (e) =>
     new ProblemError("INVALID_JSON", e.message, { field: "body" }),
+  FST_ERR_BAD_URL: badUrl,
+  FST_ERR_MAX_PARAM_LENGTH: () =>
+    new ProblemError("INVALID_REQUEST", "A path parameter is longer than this server accepts"),
 };
 
-export function toProblem(error: unknown): ProblemError {
+/** What was validated: the problem names a field of it, and follows unions into it. */
+function validatedInput(request: FastifyRequest | undefined, context: string | undefined) {
+  if (request === undefined) return undefined;
+  if (context === "params") return request.params;
+  if (context === "querystring") return request.query;
+  if (context === "headers") return request.headers;
+  return request.body;
+}
+
+export function toProblem(error: unknown, request?: FastifyRequest): ProblemError {
   if (hasZodFastifySchemaValidationErrors(error)) {
-    const first = error.validation[0];
-    const field = fieldFromPath(error.validationContext, first?.instancePath ?? "");
-    const detail = error.validation
-      .slice(0, 5)
-      .map((v) => `${fieldFromPath(error.validationContext, v.instancePath)}: ${v.message}`)
-      .join("; ");
-    return new ProblemError("INVALID_REQUEST", detail, { field });
+    const context = error.validationContext;
+    return validationProblem(error.validation, context, validatedInput(request, context));
   }
   const fastifyError = error as FastifyError;
   if (typeof fastifyError?.code === "string" && fastifyError.code in FASTIFY_CODES) {
@@ -53,8 +53,9 @@ export function sendProblem(
   request: FastifyRequest,
   reply: FastifyReply,
   error: unknown,
+  options: { instance?: boolean } = {},
 ): FastifyReply {
-  const problem = toProblem(error);
+  const problem = toProblem(error, request);
   if (problem.code === "NOT_READY" || problem.code === "SHUTTING_DOWN") {
     request.log.debug({ code: problem.code }, problem.message);
   } else if (problem.status === 503) request.log.warn({ code: problem.code }, problem.message);
@@ -68,5 +69,5 @@ export function sendProblem(
     .code(problem.status)
     .type("application/problem+json")
     .serializer(JSON.stringify)
-    .send(problem.toProblem(request.url));
+    .send(problem.toProblem(options.instance === false ? undefined : request.url));
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { requestLimits } from "../config.js";
 import type { RoutePlugin } from "../http/app-state.js";
+import { mayActFor } from "../http/auth.js";
 import { ProblemError } from "../http/problem-error.js";
 import { problemOf } from "../http/problem-map.js";
 import { problem, problemResponses } from "../schemas/common.js";
@@ -86,11 +87,12 @@ export const fitRoutes: RoutePlugin = async (app, { state, config }) => {
     async (request) => {
       const runtime = state.require();
       const job = runtime.jobs.get(request.params.id);
-      if (!job)
+      if (!job || !mayActFor(request, job.user)) {
         throw new ProblemError(
           "JOB_NOT_FOUND",
           "No such job (jobs are kept in memory for an hour)",
         );
+      }
       return jobBody(job);
     },
   );

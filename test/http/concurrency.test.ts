@@ -1,3 +1,4 @@
+import { PassThrough } from "node:stream";
 import Fastify, { type FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import { registerConcurrencyLimit } from "../../src/http/concurrency.js";
@@ -86,5 +87,25 @@ describe("registerConcurrencyLimit and the backbone queue", () => {
       app = undefined;
     }
     await queue.release();
+  });
+});
+
+describe("registerConcurrencyLimit and request bodies", () => {
+  it("takes the permit once the body is in: an unfinished upload holds none", async () => {
+    app = await appWith(undefined, 1);
+    const upload = new PassThrough();
+    const slow = app.inject({
+      method: "POST",
+      url: "/v1/score",
+      headers: { "content-type": "application/json" },
+      payload: upload,
+    });
+    upload.write('{"a":');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const other = await app.inject({ method: "POST", url: "/v1/score", payload: { b: 2 } });
+    expect(other.statusCode).toBe(200);
+    expect(other.json()).toEqual({ echoed: { b: 2 } });
+    upload.end("1}");
+    expect((await slow).json()).toEqual({ echoed: { a: 1 } });
   });
 });

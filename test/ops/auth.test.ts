@@ -148,13 +148,24 @@ describe("a key limited to a user-id prefix only acts for those users", () => {
     }
   });
 
-  it("acts for its own users, and cannot read another tenant's job", async () => {
+  it("acts for its own users; another tenant's job answers exactly like an unknown one", async () => {
     const own = await acme.post("/v1/users/acme:bob/fit", { pairs: pairs(3) });
     expect(own.status).toBe(200);
     expect((await acme.get("/v1/users/acme:bob")).status).toBe(200);
     const job = await t.as(KEYS.fit).post("/v1/users/globex:carol/fit", { pairs: pairs(6) });
     expect(job.status).toBe(202);
-    expect((await acme.get(job.body.status_url)).status).toBe(403);
+    const foreign = await acme.get(job.body.status_url);
+    const unknownPath = "/v1/jobs/00000000-0000-4000-8000-000000000000";
+    const unknown = await acme.get(unknownPath);
+    expect(foreign.status).toBe(404);
+    expect(unknown.status).toBe(404);
+    expect(foreign.body).toEqual({ ...unknown.body, instance: job.body.status_url });
+    expect(unknown.body.instance).toBe(unknownPath);
+    expect(foreign.body.code).toBe("JOB_NOT_FOUND");
+    const headerNames = (res: { headers: Headers }) =>
+      [...res.headers.keys()].filter((name) => name !== "date" && name !== "x-request-id");
+    expect(headerNames(foreign)).toEqual(headerNames(unknown));
+    expect((await t.as(KEYS.fit).get(job.body.status_url)).status).toBe(200);
     const ownJob = await acme.post("/v1/users/acme:dan/fit", { pairs: pairs(6, "dan") });
     expect(ownJob.status).toBe(202);
     expect((await acme.get(ownJob.body.status_url)).status).toBe(200);
