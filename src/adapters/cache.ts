@@ -1,7 +1,7 @@
 import { LRUCache } from "lru-cache";
 import { adapterByteSize, weightsByteSize } from "./adapter-size.js";
 import { AdapterError, type AdapterErrorCode } from "./errors.js";
-import type { Adapter, AdapterStore, AdapterUpdate, AdapterWeights } from "./types.js";
+import type { Adapter, AdapterStore, AdapterUpdate, AdapterWeights, ReadStalls } from "./types.js";
 import { assertUserId } from "./user-id.js";
 
 export type LoadOutcome = "found" | "absent" | "error";
@@ -59,6 +59,8 @@ const BEFORE_WRITE: ReadonlySet<string> = new Set<AdapterErrorCode>([
   "INVALID_ADAPTER",
   "ADAPTER_SHAPE_MISMATCH",
   "ADAPTER_CORRUPT",
+  // Only reads stall: the update's read of the current adapter.
+  "STORE_STALLED",
 ]);
 
 function nothingWritten(error: unknown): boolean {
@@ -209,6 +211,19 @@ export class AdapterCache implements AdapterStore {
   /** The store's health: while false, entries may miss updates made by other processes. */
   healthy(): boolean {
     return this.#store.healthy?.() ?? true;
+  }
+
+  /** The store's reads against their deadline (all zeros for a store whose reads have none). */
+  readStalls(): ReadStalls {
+    return (
+      this.#store.readStalls?.() ?? {
+        stalls: 0,
+        stuckThreads: 0,
+        threadsInReads: 0,
+        stalledUsers: 0,
+        saturated: false,
+      }
+    );
   }
 
   /** Forgets the user's entry; a load already running for the user will not be remembered. */

@@ -1,9 +1,16 @@
 import { FileAdapterStore } from "./file/store.js";
+import type { ReadStallEvent } from "./file/threaded-weights-reader.js";
 import type { AdapterShape, AdapterStore } from "./types.js";
+
+export type { ReadStallEvent } from "./file/threaded-weights-reader.js";
 
 export interface OpenStoreOptions {
   /** Redis connection errors (one per failed reconnection attempt while Redis is away), for logs. */
   onConnectionError?: (error: Error) => void;
+  /** A directory store: how long one user's read may take before it fails as stalled. */
+  readTimeoutMs?: number;
+  /** A directory store: stalled reads, and stuck reads that return, for logs. */
+  onReadStall?: (event: ReadStallEvent) => void;
 }
 
 /** `--adapters` takes a directory, or a redis:// (rediss://) URL. */
@@ -22,5 +29,11 @@ export async function openAdapterStore(
       ...(onConnectionError && { onConnectionError }),
     });
   }
-  return FileAdapterStore.open({ root: spec, shape });
+  const { readTimeoutMs, onReadStall } = options;
+  return FileAdapterStore.open({
+    root: spec,
+    shape,
+    ...(readTimeoutMs === undefined ? {} : { readTimeoutMs }),
+    ...(onReadStall === undefined ? {} : { onReadStall }),
+  });
 }

@@ -60,6 +60,11 @@ describeWithRedis("a fit that fails while Redis is down", () => {
           adapter_possibly_stale: true,
         });
       }
+      // The replica still serves: /ready says degraded, not 503.
+      const ready = await server.get("/ready");
+      expect(ready.status).toBe(200);
+      expect(ready.body.status).toBe("degraded");
+      expect(ready.body.reasons.join(" ")).toMatch(/unreachable/);
       const during = statuses.length;
       expect(await until(() => statuses.length >= during + 3, 30_000)).toBe(true);
 

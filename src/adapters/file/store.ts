@@ -21,6 +21,7 @@ import type {
   AdapterStore,
   AdapterUpdate,
   AdapterWeights,
+  ReadStalls,
 } from "../types.js";
 import { assertUserId } from "../user-id.js";
 import { assertAdapterShape, assertEncodedSize, assertUpdateFunction } from "../validate.js";
@@ -28,10 +29,11 @@ import { FILE_IO } from "./file-io.js";
 import { adapterPathUnder, rootPrefix } from "./paths.js";
 import { scanStore } from "./scan.js";
 import { StoreCount } from "./store-count.js";
-import { ThreadedWeightsReader } from "./threaded-weights-reader.js";
+import { type ReadStallEvent, ThreadedWeightsReader } from "./threaded-weights-reader.js";
 import {
   readWeights,
   readWeightsSync,
+  TOO_LARGE,
   WEIGHTS_READ_BYTES,
   type WeightsDecoder,
 } from "./weights-read.js";
@@ -48,11 +50,19 @@ export interface FileAdapterStoreOptions {
    * How getWeights reads (scoring's path for uncached users). The server always reads "worker",
    * which measured best; the others stay for the tests and for measuring against it:
    * - "worker" (default): on a thread of the store's own, batched; the event loop sends one
-   *   message per batch, and a stalled disk stalls only that thread.
+   *   message per batch, and a stalled disk stalls only that thread. get() and the read of
+   *   update() go through that thread too, under the same deadline.
    * - "sync": synchronous preads on the event loop: the least latency for a lone request.
    * - "threadpool": libuv's thread pool, one round trip per syscall.
    */
   weightReads?: WeightReads;
+  /**
+   * "worker" reads: a user's read that has not returned after this long fails with
+   * STORE_STALLED for that user alone, and the other reads go on; default 2000 ms.
+   */
+  readTimeoutMs?: number;
+  /** "worker" reads: stalls, and stuck reads that return, for logs. */
+  onReadStall?: (event: ReadStallEvent) => void;
 }
 
 export type WeightReads = "worker" | "sync" | "threadpool";
@@ -84,6 +94,7 @@ export class FileAdapterStore implements AdapterStore {
     count: StoreCount,
     stopScan: AbortController,
     weightReads: WeightReads,
+    options: Pick<FileAdapterStoreOptions, "readTimeoutMs" | "onReadStall">,
   ) {
     this.#stopScan = stopScan;
     this.root = root;
@@ -93,11 +104,13 @@ export class FileAdapterStore implements AdapterStore {
     this.weightReads = weightReads;
     if (weightReads === "sync") this.#scratch = new Uint8Array(WEIGHTS_READ_BYTES);
     if (weightReads === "worker") {
-      this.#reader = new ThreadedWeightsReader({
-        prefix: this.#prefix,
-        shape,
-        maxBytes: maxFileBytes,
-      });
+      this.#reader = new ThreadedWeightsReader(
+        { prefix: this.#prefix, shape, maxBytes: maxFileBytes },
+        {
+          ...(options.readTimeoutMs === undefined ? {} : { readTimeoutMs: options.readTimeoutMs }),
+          ...(options.onReadStall === undefined ? {} : { onStall: options.onReadStall }),
+        },
+      );
     }
     this.#count = count;
   }
@@ -122,13 +135,20 @@ export class FileAdapterStore implements AdapterStore {
       const scan = await scanStore(root, { tempFileMaxAgeMs, signal: stopScan.signal });
       return scan.adapterFiles;
     });
+    const { readTimeoutMs } = options;
+    if (
+      readTimeoutMs !== undefined &&
+      (!Number.isSafeInteger(readTimeoutMs) || readTimeoutMs < 1)
+    ) {
+      throw new TypeError(`expected readTimeoutMs to be a positive integer, got ${readTimeoutMs}`);
+    }
     const weightReads = options.weightReads ?? "worker";
     if (!WEIGHT_READS.includes(weightReads)) {
       throw new TypeError(
         `expected weightReads to be one of ${WEIGHT_READS.join(", ")}, got ${String(weightReads)}`,
       );
     }
-    return new FileAdapterStore(root, shape, maxFileBytes, count, stopScan, weightReads);
+    return new FileAdapterStore(root, shape, maxFileBytes, count, stopScan, weightReads, options);
   }
 
   /** Settles once the start-up scan has counted the adapters and removed abandoned temp files. */
@@ -193,24 +213,44 @@ export class FileAdapterStore implements AdapterStore {
     });
   }
 
+  /** With "worker" reads: how reads fare against their deadline (see ThreadedWeightsReader). */
+  readStalls(): ReadStalls {
+    return (
+      this.#reader?.readStalls() ?? {
+        stalls: 0,
+        stuckThreads: 0,
+        threadsInReads: 0,
+        stalledUsers: 0,
+        saturated: false,
+      }
+    );
+  }
+
   async count(): Promise<number> {
     this.#assertOpen();
     return FILE_IO.forStore("count its adapters", () => this.#count.value());
   }
 
-  /** Refuses new calls at once, then waits for the writes already queued. */
+  /**
+   * Refuses new calls at once, then waits for the writes already queued (their reads go through
+   * the reader thread, so it closes after them: a stalled one fails at its deadline).
+   */
   async close(): Promise<void> {
     this.#closed = true;
     this.#stopScan.abort();
-    await this.#reader?.close();
     await this.#writes.idle();
+    await this.#reader?.close();
     await this.#count.scanned;
   }
 
   async #read(user: string): Promise<Adapter | undefined> {
-    const bytes = await FILE_IO.forUser(user, "read", () =>
-      readBounded(adapterPathUnder(this.#prefix, user), this.maxFileBytes),
-    );
+    const reader = this.#reader;
+    const bytes =
+      reader !== undefined
+        ? await reader.readFile(user)
+        : await FILE_IO.forUser(user, "read", () =>
+            readBounded(adapterPathUnder(this.#prefix, user), this.maxFileBytes),
+          );
     if (bytes === undefined) return undefined;
     if (bytes === TOO_LARGE) {
       throw new AdapterError(
@@ -226,8 +266,6 @@ export class FileAdapterStore implements AdapterStore {
     if (this.#closed) throw storeClosedError();
   }
 }
-
-const TOO_LARGE = Symbol("too large");
 
 async function readBounded(
   path: string,
