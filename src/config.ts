@@ -201,6 +201,12 @@ export const SETTINGS = {
     help: "How long an unknown user is remembered as unknown",
     arg: "ms",
   },
+  adapterReadTimeoutMs: {
+    schema: int(1, 600_000),
+    default: 2000,
+    help: "Longest read of one user's adapter from a directory store: a slower one fails for that user alone (503 with Retry-After) while other reads go on",
+    arg: "ms",
+  },
   fitSyncMaxPairs: {
     schema: int(1),
     default: 256,

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from "fastify";
 import { AdapterCache, type LoadOutcome } from "./adapters/cache.js";
-import { openAdapterStore } from "./adapters/open-store.js";
+import { openAdapterStore, type ReadStallEvent } from "./adapters/open-store.js";
 import type { AdapterStore } from "./adapters/types.js";
 import type { Config } from "./config.js";
 import type { Backend } from "./inference/backend.js";
@@ -81,7 +81,15 @@ export async function createRuntime(
     ...(hooks.onInference ? { onInference: hooks.onInference } : {}),
   };
   const store = await asSetting("adapters", config.adapters, () =>
-    openAdapterStore(config.adapters, { k: head.k, m: head.m }, { headHash: head.hash }),
+    openAdapterStore(
+      config.adapters,
+      { k: head.k, m: head.m },
+      {
+        headHash: head.hash,
+        readTimeoutMs: config.adapterReadTimeoutMs,
+        onReadStall: (event) => logReadStall(log, event),
+      },
+    ),
   );
   const backend = await startBackend(
     config,
@@ -168,4 +176,27 @@ export async function createRuntime(
       await backend.dispose();
     },
   };
+}
+
+/** Stalled adapter reads: warnings while they hold threads, info once a stuck one returns. */
+function logReadStall(log: FastifyBaseLogger, event: ReadStallEvent): void {
+  if (event.type === "stalled") {
+    const { user, waitedMs, stuckThreads, retryAfterSeconds } = event;
+    log.warn({ user, waitedMs, stuckThreads, retryAfterSeconds }, "adapter read stalled");
+  } else if (event.type === "start-stalled") {
+    log.warn(
+      { users: event.users, waitedMs: event.waitedMs, stuckThreads: event.stuckThreads },
+      "adapter reader thread did not start in time",
+    );
+  } else if (event.type === "saturated") {
+    log.error(
+      { stuckThreads: event.stuckThreads },
+      "every adapter reader thread is stuck in a read; uncached adapter reads fail until one returns",
+    );
+  } else {
+    log.info(
+      { stuckMs: event.stuckMs, stuckThreads: event.stuckThreads },
+      "a stalled adapter read returned; its thread exited",
+    );
+  }
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import pino from "pino";
 import { type App, buildApp } from "./app.js";
 import { type Config, ConfigError, flagName, PACKAGE_ROOT } from "./config.js";
 import { AppState } from "./http/app-state.js";
@@ -120,7 +121,7 @@ export function handleSignals(
   graceMs = 30_000,
 ): void {
   // Installed before the model loads, so a signal during startup is not the default kill.
-  const stop = async (signal: string) => {
+  const stop = async (signal: NodeJS.Signals) => {
     let server: RunningServer;
     try {
       server = await starting;
@@ -129,16 +130,22 @@ export function handleSignals(
     }
     server.app.log.info({ signal }, "shutting down");
     server.state.shuttingDown = true;
+    let exiting = false;
+    const exit = (code: number) => {
+      if (exiting) return;
+      exiting = true;
+      exitProcess(server, signal, code);
+    };
     const timer = setTimeout(() => {
       server.app.log.error("shutdown took too long; exiting");
-      process.exit(1);
+      exit(1);
     }, graceMs);
     timer.unref();
     server.close().then(
-      () => process.exit(0),
+      () => exit(0),
       (error) => {
         server.app.log.error({ err: error }, "shutdown failed");
-        process.exit(1);
+        exit(1);
       },
     );
   };
@@ -155,5 +162,55 @@ async function listening<T>(setting: "port" | "metricsPort", port: number, start
     if (code !== "EADDRINUSE" && code !== "EACCES" && code !== "EADDRNOTAVAIL") throw error;
     const why = code === "EADDRINUSE" ? "the port is in use" : (error as Error).message;
     throw new ConfigError(`${flagName(setting)} ${port}: ${why}`, { cause: error });
+  }
+}
+
+/**
+ * process.exit joins every worker thread, and a reader thread blocked in a read of a stalled disk
+ * cannot be joined until that read returns: with one in a read, the process ends by the signal
+ * it was sent instead (its default action, which waits for no thread).
+ */
+function exitProcess(server: RunningServer, signal: NodeJS.Signals, code: number): void {
+  const threadsInReads = server.runtime.store.readStalls?.().threadsInReads ?? 0;
+  if (threadsInReads === 0) process.exit(code);
+  server.app.log.warn(
+    { signal, code, threadsInReads },
+    `${threadsInReads} adapter reader thread(s) are blocked in reads that cannot be interrupted; ending the process by ${signal} rather than waiting for them`,
+  );
+  const end = () => {
+    process.removeAllListeners(signal);
+    process.kill(process.pid, signal);
+    // Should the signal not end it (a listener added meanwhile), nothing else will wait.
+    setTimeout(() => process.kill(process.pid, "SIGKILL"), 1000);
+  };
+  endLogs(server.app.log, end);
+}
+
+/**
+ * The logger writes asynchronously and flushes on "exit", which a signal never emits: its stream
+ * is ended (every line written) before `done`, or after 500 ms whatever it says.
+ */
+function endLogs(log: unknown, done: () => void): void {
+  let called = false;
+  const once = () => {
+    if (called) return;
+    called = true;
+    clearTimeout(fallback);
+    done();
+  };
+  const fallback = setTimeout(once, 500);
+  const stream = (log as Record<symbol, unknown>)[pino.symbols.streamSym] as
+    | { end?: () => void; once?: (event: string, listener: () => void) => void }
+    | undefined;
+  if (typeof stream?.end !== "function" || typeof stream.once !== "function") {
+    once();
+    return;
+  }
+  stream.once("close", once);
+  stream.once("error", once);
+  try {
+    stream.end();
+  } catch {
+    once();
   }
 }

@@ -1,11 +1,13 @@
 import { LRUCache } from "lru-cache";
 import { adapterByteSize, weightsByteSize } from "./adapter-size.js";
+import { AdapterError, type AdapterErrorCode } from "./errors.js";
 import type {
   Adapter,
   AdapterStore,
   AdapterUpdate,
   AdapterUpdateOptions,
   AdapterWeights,
+  ReadStalls,
 } from "./types.js";
 import { assertUserId } from "./user-id.js";
 
@@ -54,6 +56,24 @@ function entryBytes(entry: Entry): number {
 
 type Load<T> = Promise<T | undefined>;
 
+/**
+ * Failures that stop an update before it writes: the store refused the user, the draft or the
+ * stored record. An unavailable store (STORE_UNAVAILABLE, or anything unknown) may have failed
+ * after its write landed.
+ */
+const BEFORE_WRITE: ReadonlySet<string> = new Set<AdapterErrorCode>([
+  "INVALID_USER_ID",
+  "INVALID_ADAPTER",
+  "ADAPTER_SHAPE_MISMATCH",
+  "ADAPTER_CORRUPT",
+  // Only reads stall: the update's read of the current adapter.
+  "STORE_STALLED",
+]);
+
+function nothingWritten(error: unknown): boolean {
+  return error instanceof AdapterError && BEFORE_WRITE.has(error.code);
+}
+
 /** Marker for an unknown user: its key plus bookkeeping. */
 const NEGATIVE_ENTRY_BYTES = 160;
 
@@ -70,6 +90,8 @@ export class AdapterCache implements AdapterStore {
   #lru: LRUCache<string, Entry> | undefined;
   #loading = new Map<string, Load<Adapter>>();
   #loadingWeights = new Map<string, Load<AdapterWeights>>();
+  /** Users whose entry a failed write may have outdated: kept while the store is unhealthy. */
+  #unverified = new Set<string>();
   #onLoad: AdapterCacheOptions["onLoad"];
   #unsubscribe: (() => void) | undefined;
   #counters = {
@@ -102,7 +124,8 @@ export class AdapterCache implements AdapterStore {
         sizeCalculation: (entry, user) => 2 * user.length + entryBytes(entry),
         ttlResolution: 0,
         ...(options.clock === undefined ? {} : { perf: options.clock }),
-        dispose: (_entry, _user, reason) => {
+        dispose: (_entry, user, reason) => {
+          this.#unverified.delete(user);
           if (reason === "evict") this.#counters.evictions++;
         },
       });
@@ -117,6 +140,7 @@ export class AdapterCache implements AdapterStore {
 
   async get(user: string): Promise<Adapter | undefined> {
     assertUserId(user);
+    this.#verify(user);
     const cached = this.#lru?.get(user);
     if (cached !== undefined && isAbsent(cached)) {
       this.#counters.negativeHits++;
@@ -133,6 +157,7 @@ export class AdapterCache implements AdapterStore {
   /** The user's W and what identifies it: all that scoring needs, and cheaper to load than get(). */
   async weights(user: string): Promise<AdapterWeights | undefined> {
     assertUserId(user);
+    this.#verify(user);
     const cached = this.#lru?.get(user);
     if (cached !== undefined && isAbsent(cached)) {
       this.#counters.negativeHits++;
@@ -148,18 +173,35 @@ export class AdapterCache implements AdapterStore {
     return this.#store.getWeights === undefined ? this.#loadAdapter(user) : this.#loadWeights(user);
   }
 
+  /**
+   * A failed update keeps the user's entry: when nothing can have been written (the update
+   * function threw, or the store refused before writing) the entry is as good as before; when
+   * the write may have landed (the store failed mid-way), the entry is served while the store is
+   * unhealthy and read again from the store once it is healthy.
+   */
   async update(
     user: string,
     update: AdapterUpdate,
     options?: AdapterUpdateOptions,
   ): Promise<Adapter> {
     assertUserId(user);
+    let updateThrew = false;
+    const tracked: AdapterUpdate = async (current) => {
+      try {
+        return await update(current);
+      } catch (error) {
+        updateThrew = true;
+        throw error;
+      }
+    };
     let next: Adapter;
     try {
-      next = await this.#store.update(user, update, options);
-    } finally {
-      this.invalidate(user);
+      next = await this.#store.update(user, tracked, options);
+    } catch (error) {
+      if (!updateThrew && !nothingWritten(error)) this.#unsure(user);
+      throw error;
     }
+    this.invalidate(user);
     this.#lru?.set(user, { adapter: next });
     return next;
   }
@@ -182,15 +224,30 @@ export class AdapterCache implements AdapterStore {
     return this.#store.healthy?.() ?? true;
   }
 
+  /** The store's reads against their deadline (all zeros for a store whose reads have none). */
+  readStalls(): ReadStalls {
+    return (
+      this.#store.readStalls?.() ?? {
+        stalls: 0,
+        stuckThreads: 0,
+        threadsInReads: 0,
+        stalledUsers: 0,
+        saturated: false,
+      }
+    );
+  }
+
   /** Forgets the user's entry; a load already running for the user will not be remembered. */
   invalidate(user: string): void {
     this.#lru?.delete(user);
+    this.#unverified.delete(user);
     this.#loading.delete(user);
     this.#loadingWeights.delete(user);
   }
 
   clear(): void {
     this.#lru?.clear();
+    this.#unverified.clear();
     this.#loading.clear();
     this.#loadingWeights.clear();
   }
@@ -264,6 +321,25 @@ export class AdapterCache implements AdapterStore {
     );
     loading.set(user, load);
     return load;
+  }
+
+  /**
+   * A write of the user failed in a way that may have changed the store: loads already running
+   * may have read the old version, so they are not remembered; an unknown-user marker goes; a
+   * cached adapter stays, to be read again once the store is healthy (see #verify).
+   */
+  #unsure(user: string): void {
+    this.#loading.delete(user);
+    this.#loadingWeights.delete(user);
+    const cached = this.#lru?.peek(user);
+    if (cached === undefined) return;
+    if (isAbsent(cached)) this.#lru?.delete(user);
+    else this.#unverified.add(user);
+  }
+
+  /** An entry a failed write left unsure is dropped once the store can say what it holds. */
+  #verify(user: string): void {
+    if (this.#unverified.has(user) && this.healthy()) this.invalidate(user);
   }
 
   #remember(user: string, entry: Entry | undefined): void {

@@ -5,7 +5,9 @@ export type AdapterErrorCode =
   | "INVALID_ADAPTER"
   | "ADAPTER_CORRUPT"
   | "ADAPTER_SHAPE_MISMATCH"
-  | "STORE_UNAVAILABLE";
+  | "STORE_UNAVAILABLE"
+  /** A read of the store did not return in time (a stalled disk); retrying later may succeed. */
+  | "STORE_STALLED";
 
 /**
  * Messages name only the requested user and user-safe details (never another user's id, never a

@@ -1,5 +1,8 @@
 import { FileAdapterStore } from "./file/store.js";
+import type { ReadStallEvent } from "./file/threaded-weights-reader.js";
 import type { AdapterShape, AdapterStore } from "./types.js";
+
+export type { ReadStallEvent } from "./file/threaded-weights-reader.js";
 
 export interface OpenStoreOptions {
   /**
@@ -9,6 +12,10 @@ export interface OpenStoreOptions {
   headHash?: string;
   /** Redis connection errors (one per failed reconnection attempt while Redis is away), for logs. */
   onConnectionError?: (error: Error) => void;
+  /** A directory store: how long one user's read may take before it fails as stalled. */
+  readTimeoutMs?: number;
+  /** A directory store: stalled reads, and stuck reads that return, for logs. */
+  onReadStall?: (event: ReadStallEvent) => void;
 }
 
 /** `--adapters` takes a directory, or a redis:// (rediss://) URL. */
@@ -28,9 +35,12 @@ export async function openAdapterStore(
       ...(onConnectionError && { onConnectionError }),
     });
   }
+  const { readTimeoutMs, onReadStall, headHash } = options;
   return FileAdapterStore.open({
     root: spec,
     shape,
-    ...(options.headHash === undefined ? {} : { headHash: options.headHash }),
+    ...(headHash === undefined ? {} : { headHash }),
+    ...(readTimeoutMs === undefined ? {} : { readTimeoutMs }),
+    ...(onReadStall === undefined ? {} : { onReadStall }),
   });
 }

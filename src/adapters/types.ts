@@ -61,6 +61,23 @@ export interface AdapterUpdateOptions {
   unreadable?: "fail" | "replace";
 }
 
+/** How a store's reads fare against their deadline (the file store reads on threads of its own). */
+export interface ReadStalls {
+  /** Reads that passed the deadline since the store opened. */
+  stalls: number;
+  /** Reader threads left behind in a read that has not returned. */
+  stuckThreads: number;
+  /**
+   * Reader threads in a read now, stuck or not: each holds up the process's own exit until its
+   * read returns, since a thread blocked in a syscall cannot be joined.
+   */
+  threadsInReads: number;
+  /** Users whose reads fail at once until their retry time, because their last read stalled. */
+  stalledUsers: number;
+  /** Every reader thread is stuck: every read fails at once until one returns. */
+  saturated: boolean;
+}
+
 export interface AdapterStore {
   get(user: string): Promise<Adapter | undefined>;
   /**
@@ -90,5 +107,7 @@ export interface AdapterStore {
    * from it may be stale. A store without this method is always healthy.
    */
   healthy?(): boolean;
+  /** Stores whose reads have a deadline say how they fare against it. */
+  readStalls?(): ReadStalls;
   close(): Promise<void>;
 }

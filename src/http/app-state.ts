@@ -27,6 +27,37 @@ export class AppState {
     }
     return this.runtime;
   }
+
+  /**
+   * What limits the adapter store now, in words for /ready (never a user id): reads that stalled
+   * and the threads they hold, or a store that cannot be reached. Throws STORE_UNAVAILABLE when
+   * no uncached adapter can be read at all (every reader thread is stuck).
+   */
+  storeDegradation(runtime: Runtime): string[] {
+    const stalls = runtime.adapters.readStalls();
+    if (stalls.saturated) {
+      throw new ProblemError(
+        "STORE_UNAVAILABLE",
+        `The adapter store is stalled: ${stalls.stuckThreads} reads have not returned`,
+        { extensions: { retry_after_s: 1 } },
+      );
+    }
+    const reasons: string[] = [];
+    if (stalls.stuckThreads > 0) {
+      reasons.push(
+        `adapter store: ${stalls.stuckThreads} reader thread(s) left in reads that stalled`,
+      );
+    }
+    if (stalls.stalledUsers > 0) {
+      reasons.push(
+        `adapter store: reads of ${stalls.stalledUsers} user(s) whose last read stalled fail until their retry time`,
+      );
+    }
+    if (!runtime.adapters.healthy()) {
+      reasons.push("adapter store: unreachable; cached adapters are served and may be stale");
+    }
+    return reasons;
+  }
 }
 
 /** A group of routes: they reach shared state through `state` and read their limits from `config`. */

@@ -25,6 +25,7 @@ const ADAPTER_PROBLEMS: Record<AdapterErrorCode, ProblemCode> = {
   ADAPTER_SHAPE_MISMATCH: "INVALID_ADAPTER",
   ADAPTER_CORRUPT: "ADAPTER_CORRUPT",
   STORE_UNAVAILABLE: "STORE_UNAVAILABLE",
+  STORE_STALLED: "STORE_UNAVAILABLE",
 };
 
 const SERVICE_PROBLEMS: Record<ServiceErrorCode, ProblemCode> = {
@@ -66,7 +67,12 @@ export function problemOf(error: unknown): ProblemError {
         : { retry_after_s: error.retryAfterSeconds };
     return withField(INFERENCE_PROBLEMS[error.code], error, extensions);
   }
-  if (error instanceof AdapterError) return withField(ADAPTER_PROBLEMS[error.code], error);
+  if (error instanceof AdapterError) {
+    // A stalled read says when to retry (retryAfterSeconds, on the error the file store throws).
+    const retry: unknown = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+    const extensions = typeof retry === "number" ? { retry_after_s: retry } : undefined;
+    return withField(ADAPTER_PROBLEMS[error.code], error, extensions);
+  }
   if (error instanceof ServiceError) return withField(SERVICE_PROBLEMS[error.code], error);
   if (error instanceof InvalidLogprobsError) return withField("INVALID_LOGPROBS", error);
   if (error instanceof RewardOverflowError) return withField("REWARD_OVERFLOW", error);

@@ -7,6 +7,7 @@ import {
   Registry,
 } from "prom-client";
 import type { AdapterCacheStats, LoadOutcome } from "../adapters/cache.js";
+import type { ReadStalls } from "../adapters/types.js";
 import type { BatchObserver } from "../inference/batcher.js";
 import type { EngineObserver } from "../inference/engine.js";
 
@@ -20,7 +21,7 @@ export interface MetricSources {
     readonly entries: number;
     readonly bytes: number;
   };
-  adapters: { stats(): AdapterCacheStats };
+  adapters: { stats(): AdapterCacheStats; readStalls?(): ReadStalls };
   /** Adapters stored; may reject (store closed or unreachable): the gauge then keeps its value. */
   countAdapters(): Promise<number>;
 }
@@ -242,6 +243,16 @@ export class ServiceMetrics {
       (s) => s.adapters.stats().entries,
     );
     gauge("adapter_cache_bytes", "Memory held by cached adapters", (s) => s.adapters.stats().bytes);
+    counter(
+      "adapter_read_stalls_total",
+      "Adapter reads that did not return within --adapter-read-timeout-ms (each failed its own user)",
+      (s) => s.adapters.readStalls?.().stalls ?? 0,
+    );
+    gauge(
+      "adapter_reader_threads_stuck",
+      "Adapter reader threads left behind in a stalled read that has not returned",
+      (s) => s.adapters.readStalls?.().stuckThreads ?? 0,
+    );
     new Gauge({
       name: name("adapters_stored"),
       help: "Users with an adapter in the store",

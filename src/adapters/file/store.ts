@@ -24,6 +24,7 @@ import type {
   AdapterUpdate,
   AdapterUpdateOptions,
   AdapterWeights,
+  ReadStalls,
 } from "../types.js";
 import { assertUserId } from "../user-id.js";
 import { assertAdapterShape, assertEncodedSize, assertUpdateFunction } from "../validate.js";
@@ -31,10 +32,11 @@ import { FILE_IO } from "./file-io.js";
 import { adapterPathUnder, rootPrefix } from "./paths.js";
 import { scanStore } from "./scan.js";
 import { StoreCount } from "./store-count.js";
-import { ThreadedWeightsReader } from "./threaded-weights-reader.js";
+import { type ReadStallEvent, ThreadedWeightsReader } from "./threaded-weights-reader.js";
 import {
   readWeights,
   readWeightsSync,
+  TOO_LARGE,
   WEIGHTS_READ_BYTES,
   type WeightsDecoder,
 } from "./weights-read.js";
@@ -59,11 +61,19 @@ export interface FileAdapterStoreOptions {
    * How getWeights reads (scoring's path for uncached users). The server always reads "worker",
    * which measured best; the others stay for the tests and for measuring against it:
    * - "worker" (default): on a thread of the store's own, batched; the event loop sends one
-   *   message per batch, and a stalled disk stalls only that thread.
+   *   message per batch, and a stalled disk stalls only that thread. get() and the read of
+   *   update() go through that thread too, under the same deadline.
    * - "sync": synchronous preads on the event loop: the least latency for a lone request.
    * - "threadpool": libuv's thread pool, one round trip per syscall.
    */
   weightReads?: WeightReads;
+  /**
+   * "worker" reads: a user's read that has not returned after this long fails with
+   * STORE_STALLED for that user alone, and the other reads go on; default 2000 ms.
+   */
+  readTimeoutMs?: number;
+  /** "worker" reads: stalls, and stuck reads that return, for logs. */
+  onReadStall?: (event: ReadStallEvent) => void;
 }
 
 export type WeightReads = "worker" | "sync" | "threadpool";
@@ -97,6 +107,7 @@ export class FileAdapterStore implements AdapterStore {
     count: StoreCount,
     stopScan: AbortController,
     weightReads: WeightReads,
+    options: Pick<FileAdapterStoreOptions, "readTimeoutMs" | "onReadStall">,
   ) {
     this.#stopScan = stopScan;
     this.root = root;
@@ -107,12 +118,18 @@ export class FileAdapterStore implements AdapterStore {
     this.weightReads = weightReads;
     if (weightReads === "sync") this.#scratch = new Uint8Array(WEIGHTS_READ_BYTES);
     if (weightReads === "worker") {
-      this.#reader = new ThreadedWeightsReader({
-        prefix: this.#prefix,
-        shape,
-        maxBytes: maxFileBytes,
-        ...(headHash === undefined ? {} : { headHash }),
-      });
+      this.#reader = new ThreadedWeightsReader(
+        {
+          prefix: this.#prefix,
+          shape,
+          maxBytes: maxFileBytes,
+          ...(headHash === undefined ? {} : { headHash }),
+        },
+        {
+          ...(options.readTimeoutMs === undefined ? {} : { readTimeoutMs: options.readTimeoutMs }),
+          ...(options.onReadStall === undefined ? {} : { onStall: options.onReadStall }),
+        },
+      );
     }
     this.#count = count;
   }
@@ -137,6 +154,13 @@ export class FileAdapterStore implements AdapterStore {
       const scan = await scanStore(root, { tempFileMaxAgeMs, signal: stopScan.signal });
       return scan.adapterFiles;
     });
+    const { readTimeoutMs } = options;
+    if (
+      readTimeoutMs !== undefined &&
+      (!Number.isSafeInteger(readTimeoutMs) || readTimeoutMs < 1)
+    ) {
+      throw new TypeError(`expected readTimeoutMs to be a positive integer, got ${readTimeoutMs}`);
+    }
     const weightReads = options.weightReads ?? "worker";
     if (!WEIGHT_READS.includes(weightReads)) {
       throw new TypeError(
@@ -147,7 +171,16 @@ export class FileAdapterStore implements AdapterStore {
     if (headHash !== undefined && (typeof headHash !== "string" || headHash.length === 0)) {
       throw new TypeError(`expected headHash to be a non-empty string, got ${String(headHash)}`);
     }
-    return new FileAdapterStore(root, shape, headHash, maxFileBytes, count, stopScan, weightReads);
+    return new FileAdapterStore(
+      root,
+      shape,
+      headHash,
+      maxFileBytes,
+      count,
+      stopScan,
+      weightReads,
+      options,
+    );
   }
 
   /** Settles once the start-up scan has counted the adapters and removed abandoned temp files. */
@@ -230,24 +263,44 @@ export class FileAdapterStore implements AdapterStore {
     });
   }
 
+  /** With "worker" reads: how reads fare against their deadline (see ThreadedWeightsReader). */
+  readStalls(): ReadStalls {
+    return (
+      this.#reader?.readStalls() ?? {
+        stalls: 0,
+        stuckThreads: 0,
+        threadsInReads: 0,
+        stalledUsers: 0,
+        saturated: false,
+      }
+    );
+  }
+
   async count(): Promise<number> {
     this.#assertOpen();
     return FILE_IO.forStore("count its adapters", () => this.#count.value());
   }
 
-  /** Refuses new calls at once, then waits for the writes already queued. */
+  /**
+   * Refuses new calls at once, then waits for the writes already queued (their reads go through
+   * the reader thread, so it closes after them: a stalled one fails at its deadline).
+   */
   async close(): Promise<void> {
     this.#closed = true;
     this.#stopScan.abort();
-    await this.#reader?.close();
     await this.#writes.idle();
+    await this.#reader?.close();
     await this.#count.scanned;
   }
 
   async #read(user: string): Promise<Adapter | undefined> {
-    const bytes = await FILE_IO.forUser(user, "read", () =>
-      readBounded(adapterPathUnder(this.#prefix, user), this.maxFileBytes),
-    );
+    const reader = this.#reader;
+    const bytes =
+      reader !== undefined
+        ? await reader.readFile(user)
+        : await FILE_IO.forUser(user, "read", () =>
+            readBounded(adapterPathUnder(this.#prefix, user), this.maxFileBytes),
+          );
     if (bytes === undefined) return undefined;
     if (bytes === TOO_LARGE) {
       throw new AdapterError(
@@ -272,8 +325,6 @@ export class FileAdapterStore implements AdapterStore {
     if (this.#closed) throw storeClosedError();
   }
 }
-
-const TOO_LARGE = Symbol("too large");
 
 /** The file's first `length` bytes (fewer when it is shorter); undefined when it does not exist. */
 async function readPrefix(path: string, length: number): Promise<Uint8Array | undefined> {

@@ -62,6 +62,25 @@ export async function readWeights(
   }
 }
 
+/** What readFileSyncBounded answers for a file larger than its bound. */
+export const TOO_LARGE = Symbol("too large");
+
+/** The whole file, or undefined when it does not exist, or TOO_LARGE beyond maxBytes. */
+export function readFileSyncBounded(
+  path: string,
+  maxBytes: number,
+): Uint8Array | undefined | typeof TOO_LARGE {
+  const fd = openSyncIfExists(path);
+  if (fd === undefined) return undefined;
+  try {
+    const { size } = fstatSync(fd);
+    if (size > maxBytes) return TOO_LARGE;
+    return fill(fd, new Uint8Array(size));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function fill(fd: number, target: Uint8Array): Uint8Array {
   let filled = 0;
   while (filled < target.length) {
