@@ -33,7 +33,7 @@ export interface Durations {
   usersMs: number;
   /** matrix: timed 1,000-user requests on cached texts per round (after one untimed). */
   matrixRequests: number;
-  /** matrix: one-user / 1,000-user pairs of never-seen-text requests per round (ABBA order). */
+  /** matrix: one-user / 1,000-user pairs of never-seen-text requests per round (one-many, many-one, …). */
   matrixPairs: number;
   /** rss100k: idle time before a second RSS reading. */
   rssIdleMs: number;
@@ -72,7 +72,7 @@ export function durations(quick: boolean): Durations {
         maxBatchedMs: 40_000,
         usersMs: 8000,
         matrixRequests: 8,
-        matrixPairs: 4,
+        matrixPairs: 6,
         rssIdleMs: 5000,
         fitBudgetMs: 1500,
         fitEndToEndRuns: 3,

@@ -5,6 +5,7 @@ import {
   checkGetReward,
   checkMatrix,
   checkOneUser,
+  e2eRatioFromCached,
   getRewardBody,
   matrixBody,
   userScoresPerS,
@@ -75,5 +76,10 @@ describe("bench trainer requests", () => {
   it("turns request times into user-scores per second over their median", () => {
     expect(userScoresPerS(1000, 64, [64, 32, 128])).toBe(1_000_000);
     expect(userScoresPerS(1000, 64, [20, 40])).toBeCloseTo(64_000_000 / 30, 6);
+  });
+
+  it("predicts the end-to-end ratio from what the other users add on cached texts", () => {
+    expect(e2eRatioFromCached(22, 2, 400)).toBeCloseTo(1.05, 9);
+    expect(e2eRatioFromCached(2, 2, 400)).toBe(1);
   });
 });
