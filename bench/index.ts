@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { resolvePhases } from "./options.js";
+import { PHASES, resolvePhases } from "./options.js";
 import { runSuite } from "./suite.js";
 import { formatTable } from "./table.js";
 
@@ -7,7 +7,7 @@ const program = new Command("bench")
   .description("sharelora benchmarks: throughput ratios measured side by side, memory, fit latency")
   .option("--json", "print one JSON object on stdout (progress goes to stderr)", false)
   .option("--quick", "shorter runs; skips rss100k unless --only names it", false)
-  .option("--only <names>", "comma-separated phases: raw, unique, shared, users10k, rss100k, fit");
+  .option("--only <names>", `comma-separated phases: ${PHASES.join(", ")}`);
 
 program.parse(process.argv);
 const opts = program.opts<{ json: boolean; quick: boolean; only?: string }>();

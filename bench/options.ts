@@ -1,5 +1,17 @@
-export const PHASES = ["raw", "unique", "shared", "users10k", "rss100k", "fit"] as const;
+export const PHASES = [
+  "raw",
+  "unique",
+  "shared",
+  "openrlhf",
+  "users10k",
+  "matrix",
+  "rss100k",
+  "fit",
+] as const;
 export type Phase = (typeof PHASES)[number];
+
+/** Phases whose figures are ratios over raw onnxruntime, measured in the same rounds. */
+export const OVER_RAW: readonly Phase[] = ["unique", "shared", "openrlhf"];
 
 export interface BenchOptions {
   quick: boolean;
@@ -19,6 +31,10 @@ export interface Durations {
   minBursts: number;
   maxBatchedMs: number;
   usersMs: number;
+  /** matrix: timed 1,000-user requests on cached texts per round (after one untimed). */
+  matrixRequests: number;
+  /** matrix: one-user / 1,000-user pairs of never-seen-text requests per round (one-many, many-one, …). */
+  matrixPairs: number;
   /** rss100k: idle time before a second RSS reading. */
   rssIdleMs: number;
   fitBudgetMs: number;
@@ -39,6 +55,8 @@ export function durations(quick: boolean): Durations {
         minBursts: 3,
         maxBatchedMs: 30_000,
         usersMs: 6000,
+        matrixRequests: 5,
+        matrixPairs: 2,
         rssIdleMs: 3000,
         fitBudgetMs: 400,
         fitEndToEndRuns: 1,
@@ -53,6 +71,8 @@ export function durations(quick: boolean): Durations {
         minBursts: 3,
         maxBatchedMs: 40_000,
         usersMs: 8000,
+        matrixRequests: 8,
+        matrixPairs: 6,
         rssIdleMs: 5000,
         fitBudgetMs: 1500,
         fitEndToEndRuns: 3,
@@ -61,7 +81,7 @@ export function durations(quick: boolean): Durations {
 
 /**
  * `--only a,b` picks phases; without it every phase runs, except rss100k in a quick run.
- * unique and shared are ratios over raw, so they bring raw along.
+ * unique, shared and openrlhf are ratios over raw, so they bring raw along.
  */
 export function resolvePhases(only: string | undefined, quick: boolean): Phase[] {
   let chosen: Phase[];
@@ -79,7 +99,7 @@ export function resolvePhases(only: string | undefined, quick: boolean): Phase[]
       }
     }
     chosen = names as Phase[];
-    if (chosen.includes("unique") || chosen.includes("shared")) chosen.push("raw");
+    if (OVER_RAW.some((p) => chosen.includes(p))) chosen.push("raw");
   }
   return PHASES.filter((p) => chosen.includes(p));
 }

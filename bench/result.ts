@@ -7,9 +7,15 @@ export const FIGURE_NAMES = [
   "ratio_unique",
   "shared_scores_per_s",
   "ratio_shared_8_users",
+  "openrlhf_texts_per_s",
+  "ratio_openrlhf_single",
   "one_user_scores_per_s",
   "users_10k_scores_per_s",
   "ratio_10k_users",
+  "matrix_user_scores_per_s",
+  "one_user_e2e_ms_64",
+  "users_1000_e2e_ms_64",
+  "ratio_1000_users_e2e",
   "rss_start_mib",
   "rss_mib_100k_adapters",
   "rss_budget_mib",
@@ -77,10 +83,19 @@ const atLeast = (figure: FigureName, min: number): Target => ({
   met: (f) => (f[figure] === null ? null : f[figure]! >= min),
 });
 
+const atMost = (figure: FigureName, max: number): Target => ({
+  figure,
+  text: `≤ ${max}`,
+  met: (f) => (f[figure] === null ? null : f[figure]! <= max),
+});
+
 export const TARGETS: readonly Target[] = [
   atLeast("ratio_unique", 0.85),
   atLeast("ratio_shared_8_users", 5),
+  atLeast("ratio_openrlhf_single", 0.9),
   atLeast("ratio_10k_users", 0.95),
+  atLeast("matrix_user_scores_per_s", 1_000_000),
+  atMost("ratio_1000_users_e2e", 1.1),
   {
     figure: "rss_mib_100k_adapters",
     text: "≤ rss_budget_mib",

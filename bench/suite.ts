@@ -64,8 +64,9 @@ export async function runSuite(
     log(`raw: best batch ${rawBatch} (${best.seqPerS.toFixed(1)} texts/s)`);
   }
 
-  const needsUsers = has("shared") || has("users10k");
-  const needsMain = has("unique") || has("shared") || has("fit");
+  const needsUsers = has("shared") || has("openrlhf") || has("users10k") || has("matrix");
+  const needsMain =
+    has("unique") || has("shared") || has("openrlhf") || has("matrix") || has("fit");
   let adaptersDir: string | undefined;
   let scratchDir: string | undefined;
   if (needsUsers) {

@@ -19,6 +19,9 @@ function fakeResult(): BenchResult {
     ratio_shared_8_users: 4,
     rss_mib_100k_adapters: 300,
     rss_budget_mib: 280,
+    ratio_openrlhf_single: 0.89,
+    matrix_user_scores_per_s: 2_500_000,
+    ratio_1000_users_e2e: 1.06,
   };
   return {
     machine: {
@@ -66,6 +69,23 @@ describe("bench --json output", () => {
     expect(byFigure.get("ratio_shared_8_users")).toBe(false);
     expect(byFigure.get("ratio_10k_users")).toBeNull();
     expect(byFigure.get("rss_mib_100k_adapters")).toBe(false);
+    expect(byFigure.get("ratio_openrlhf_single")).toBe(false);
+    expect(byFigure.get("matrix_user_scores_per_s")).toBe(true);
+    expect(byFigure.get("ratio_1000_users_e2e")).toBe(true);
+  });
+
+  it("checks an upper bound as one: at the bound is met, above it is not", () => {
+    const check = (ratio: number) =>
+      checkTargets({ ...emptyFigures(), ratio_1000_users_e2e: ratio }).find(
+        (t) => t.figure === "ratio_1000_users_e2e",
+      );
+    expect(check(1.1)).toMatchObject({ target: "≤ 1.1", value: 1.1, met: true });
+    expect(check(1.11)?.met).toBe(false);
+    expect(
+      checkTargets({ ...emptyFigures(), matrix_user_scores_per_s: 999_999 }).find(
+        (t) => t.figure === "matrix_user_scores_per_s",
+      )?.met,
+    ).toBe(false);
   });
 
   it("prints a markdown table with the machine and every figure", () => {
@@ -73,6 +93,8 @@ describe("bench --json output", () => {
     expect(table).toContain("Test CPU, 2 cores");
     expect(table).toMatch(/\| ratio_unique \| 0\.9 \|.*\| ≥ 0\.85 \| yes \|/);
     expect(table).toMatch(/\| fit_ms_8 \| – \|/);
+    expect(table).toMatch(/\| ratio_1000_users_e2e \| 1\.06 \|.*\| ≤ 1\.1 \| yes \|/);
+    expect(table).toMatch(/\| matrix_user_scores_per_s \| 2500000 \| user-scores\/s \|/);
   });
 });
 
@@ -111,13 +133,17 @@ describe("bench plumbing", () => {
       "raw",
       "unique",
       "shared",
+      "openrlhf",
       "users10k",
+      "matrix",
       "rss100k",
       "fit",
     ]);
     expect(resolvePhases(undefined, true)).not.toContain("rss100k");
     expect(resolvePhases("shared", true)).toEqual(["raw", "shared"]);
     expect(resolvePhases("rss100k,fit", true)).toEqual(["rss100k", "fit"]);
+    expect(resolvePhases("matrix,openrlhf", true)).toEqual(["raw", "openrlhf", "matrix"]);
+    expect(resolvePhases("matrix", false)).toEqual(["matrix"]);
     expect(() => resolvePhases("nope", false)).toThrow(TypeError);
   });
 });
