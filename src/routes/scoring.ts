@@ -40,6 +40,9 @@ export const scoringRoutes: RoutePlugin = async (app, { state, config }) => {
           runtime.scoring.scoreMatrix(users, items, { ...options, signal }),
           signal,
         );
+        // users × items numbers: the schema documents them, JSON.stringify writes them (checking
+        // each number against the schema costs about as much as computing it).
+        void reply.serializer(JSON.stringify);
         return {
           model: runtime.modelId,
           users: matrix.users.map(personalizationOf),
