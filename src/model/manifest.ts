@@ -165,13 +165,17 @@ async function assertReadable(path: string, field: string): Promise<void> {
 
 /**
  * Reads and validates a model directory: its manifest, the backbone bytes (checked against
- * backbone.sha256 when the manifest pins one) and the presence of the tokenizer and head.
+ * backbone.sha256 when the manifest pins one) and the presence of the tokenizer and head. The
+ * trainer, which writes the head, passes `needsHead: false`.
  */
-export async function loadModelDir(dir: string): Promise<ModelDirectory> {
+export async function loadModelDir(
+  dir: string,
+  options: { needsHead?: boolean } = {},
+): Promise<ModelDirectory> {
   const absolute = resolve(dir);
   const manifest = await readManifest(absolute);
   const headDir = resolveModelPath(absolute, manifest.head);
-  await assertReadable(headDir, "head");
+  if (options.needsHead !== false) await assertReadable(headDir, "head");
   if (manifest.tokenizer.type === "hf") {
     await assertReadable(resolveModelPath(absolute, manifest.tokenizer.file), "tokenizer.file");
     if (manifest.tokenizer.config !== undefined) {

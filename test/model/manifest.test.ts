@@ -206,6 +206,11 @@ describe("loadModelDir", () => {
     const noHead = await loadError(await modelDir(VALID, undefined, null));
     expect(noHead.code).toBe("MODEL_DIR_INVALID");
     expect(noHead.message).toMatch(/head: missing; it is named by the manifest field head/);
+    // The trainer reads a model directory before it has a head: it writes one.
+    const forTraining = await loadModelDir(await modelDir(VALID, undefined, null), {
+      needsHead: false,
+    });
+    expect(forTraining.manifest.id).toBe(VALID.id);
 
     const hf = { ...VALID, tokenizer: { type: "hf", file: "tokenizer.json" } };
     const noTokenizer = await loadError(await modelDir(hf));

@@ -42,7 +42,7 @@ export class FeatureExtractor {
     cacheDir?: string;
     device?: string;
   }): Promise<FeatureExtractor> {
-    const model = await loadModelDir(options.modelDir);
+    const model = await loadModelDir(options.modelDir, { needsHead: false });
     const { d, m } = model.manifest;
     const B = new Float32Array(d * d);
     for (let i = 0; i < d; i++) B[i * d + i] = 1;
