@@ -1,4 +1,4 @@
-import type { Personalization } from "../service/scoring-service.js";
+import type { Personalization } from "../service/scores.js";
 
 /** Who was scored, and with which adapter. */
 export function personalizationOf(p: Personalization) {

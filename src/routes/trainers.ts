@@ -15,7 +15,7 @@ import {
   getRewardResponse,
 } from "../schemas/trainers.js";
 import type { ScoreItem } from "../service/item-texts.js";
-import { rewardProbability } from "../service/scoring-service.js";
+import { rewardProbability } from "../service/scores.js";
 
 const USER_HEADER = "x-sharelora-user";
 
