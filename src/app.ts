@@ -49,7 +49,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
     sendProblem(
       request,
       reply,
-      new ProblemError("NOT_FOUND", `No route for ${request.method} ${request.url}`),
+      new ProblemError(
+        "NOT_FOUND",
+        `No route for ${request.method} at this path (instance); the routes are in /openapi.json`,
+      ),
     ),
   );
   app.addHook("onSend", async (request, reply) => {
