@@ -1,8 +1,8 @@
+import type { ReadStallEvent } from "./file/read-stall.js";
 import { FileAdapterStore } from "./file/store.js";
-import type { ReadStallEvent } from "./file/threaded-weights-reader.js";
 import type { AdapterShape, AdapterStore } from "./types.js";
 
-export type { ReadStallEvent } from "./file/threaded-weights-reader.js";
+export type { ReadStallEvent } from "./file/read-stall.js";
 
 export interface OpenStoreOptions {
   /**

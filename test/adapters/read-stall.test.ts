@@ -4,12 +4,9 @@ import { mkdir, open, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { adapterPath, rootPrefix } from "../../src/adapters/file/paths.js";
+import { MAX_READER_THREADS, type ReadStallEvent } from "../../src/adapters/file/read-stall.js";
 import { FileAdapterStore } from "../../src/adapters/file/store.js";
-import {
-  MAX_READER_THREADS,
-  type ReadStallEvent,
-  ThreadedWeightsReader,
-} from "../../src/adapters/file/threaded-weights-reader.js";
+import { ThreadedWeightsReader } from "../../src/adapters/file/threaded-weights-reader.js";
 import { DEFAULT_MAX_ADAPTER_BYTES } from "../../src/adapters/format.js";
 import { draftFor, SHAPE } from "./fixtures/adapter-data.js";
 import { useTempDirs } from "./fixtures/temp-dirs.js";

@@ -30,9 +30,10 @@ import { assertUserId } from "../user-id.js";
 import { assertAdapterShape, assertEncodedSize, assertUpdateFunction } from "../validate.js";
 import { FILE_IO } from "./file-io.js";
 import { adapterPathUnder, rootPrefix } from "./paths.js";
+import type { ReadStallEvent } from "./read-stall.js";
 import { scanStore } from "./scan.js";
 import { StoreCount } from "./store-count.js";
-import { type ReadStallEvent, ThreadedWeightsReader } from "./threaded-weights-reader.js";
+import { ThreadedWeightsReader } from "./threaded-weights-reader.js";
 import {
   readWeights,
   readWeightsSync,
