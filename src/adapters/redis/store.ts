@@ -154,6 +154,8 @@ export class RedisAdapterStore implements AdapterStore {
         } catch (error) {
           if (options.unreadable !== "replace" || !isUnreadableAdapter(error)) throw error;
           damaged = await this.#damaged(user);
+          // Another replica repaired it between the two reads: start over on its adapter.
+          if (damaged === undefined) continue;
         }
         const previous: Predecessor | undefined = damaged?.previous ?? current;
         const next = nextAdapter(user, previous, await update(current), this.shape);
@@ -268,9 +270,10 @@ export class RedisAdapterStore implements AdapterStore {
 
   /**
    * What an undecodable record still shows: how it reads for REPLACE_DAMAGED's compare-and-set,
-   * and the version to follow, the highest of its `version` field and its header's.
+   * and the version to follow, the highest of its `version` field and its header's; undefined
+   * when the record read now is whole (another replica replaced it since the failed read).
    */
-  async #damaged(user: string): Promise<Damaged> {
+  async #damaged(user: string): Promise<Damaged | undefined> {
     const key = this.#keys.adapter(user);
     const kind = await REDIS_IO.forUser(user, "read", () => this.#client.type(key));
     if (kind !== "hash") {
@@ -283,6 +286,14 @@ export class RedisAdapterStore implements AdapterStore {
       this.#client.hmgetBuffer(key, "version", "adapter"),
     );
     const seen = field?.toString("latin1") ?? "";
+    if (
+      await this.#read(user).then(
+        (whole) => whole !== undefined && String(whole.adapter.version) === seen,
+        () => false,
+      )
+    ) {
+      return undefined;
+    }
     const recovered =
       bytes == null ? { version: undefined, createdAt: undefined } : recoverIdentity(bytes);
     const fieldVersion = /^[1-9][0-9]{0,15}$/.test(seen) ? Number(seen) : undefined;
