@@ -1,13 +1,11 @@
-import { spawnSync } from "node:child_process";
-import { constants } from "node:fs";
-import { mkdir, open, rename, rm } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { rm } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { adapterPath, rootPrefix } from "../../src/adapters/file/paths.js";
 import { MAX_READER_THREADS, type ReadStallEvent } from "../../src/adapters/file/read-stall.js";
 import { FileAdapterStore } from "../../src/adapters/file/store.js";
 import { ThreadedWeightsReader } from "../../src/adapters/file/threaded-weights-reader.js";
 import { DEFAULT_MAX_ADAPTER_BYTES } from "../../src/adapters/format.js";
+import { stalledAdapterFile } from "../helpers/stalled-file.js";
 import { draftFor, SHAPE } from "./fixtures/adapter-data.js";
 import { useTempDirs } from "./fixtures/temp-dirs.js";
 
@@ -28,33 +26,6 @@ function reader(root: string, events: ReadStallEvent[] = []): ThreadedWeightsRea
   );
 }
 
-/**
- * The user's adapter file replaced by a named pipe, a stand-in for a hung disk: a thread opening
- * it blocks until release() opens the other end. moveAway() takes it off the user's path.
- */
-async function stall(root: string, user: string) {
-  const path = adapterPath(root, user);
-  await mkdir(dirname(path), { recursive: true });
-  await rm(path, { force: true });
-  expect(spawnSync("mkfifo", [path]).status).toBe(0);
-  let at = path;
-  return {
-    async moveAway(): Promise<void> {
-      at = join(root, `${user}.fifo`);
-      await rename(path, at);
-    },
-    async release(): Promise<void> {
-      try {
-        const pipe = await open(at, constants.O_WRONLY | constants.O_NONBLOCK);
-        await pipe.close();
-      } catch {
-        // Nobody reads it any more.
-      }
-      await rm(at, { force: true });
-    },
-  };
-}
-
 async function until(condition: () => boolean, ms = 5000): Promise<void> {
   const deadline = performance.now() + ms;
   while (!condition()) {
@@ -70,7 +41,7 @@ describe("ThreadedWeightsReader with a read that stalls", () => {
     const events: ReadStallEvent[] = [];
     const r = reader(root, events);
     await r.read("u0"); // the thread is up
-    const pipe = await stall(root, "u1");
+    const pipe = await stalledAdapterFile(root, "u1");
     try {
       const started = performance.now();
       const outcomes = await Promise.allSettled(["u2", "u1", "u3"].map((user) => r.read(user)));
@@ -121,7 +92,7 @@ describe("ThreadedWeightsReader with a read that stalls", () => {
     await writeUsers(root, 3);
     const r = reader(root);
     await r.read("u0");
-    const pipe = await stall(root, "u1");
+    const pipe = await stalledAdapterFile(root, "u1");
     try {
       const first = r.read("u1").catch((error: unknown) => error);
       await new Promise((resolve) => setTimeout(resolve, 30));
@@ -150,7 +121,7 @@ describe("ThreadedWeightsReader with a read that stalls", () => {
     try {
       for (let i = 0; i < MAX_READER_THREADS; i++) {
         const user = `hung-${i}`;
-        pipes.push(await stall(root, user));
+        pipes.push(await stalledAdapterFile(root, user));
         await expect(r.read(user)).rejects.toMatchObject({ code: "STORE_STALLED", user });
       }
       expect(r.readStalls()).toMatchObject({
@@ -179,7 +150,7 @@ describe("ThreadedWeightsReader with a read that stalls", () => {
     const root = await tempDir();
     await writeUsers(root, 1);
     const r = reader(root);
-    const pipe = await stall(root, "hung");
+    const pipe = await stalledAdapterFile(root, "hung");
     try {
       let stalls = 0;
       // Each retry after the retry time ties up one more thread, up to a reserve.
@@ -211,7 +182,7 @@ describe("FileAdapterStore with a read that stalls", () => {
       readTimeoutMs: TIMEOUT_MS,
       onReadStall: (event) => events.push(event),
     });
-    const pipe = await stall(root, "u1");
+    const pipe = await stalledAdapterFile(root, "u1");
     try {
       await expect(store.get("u1")).rejects.toMatchObject({ code: "STORE_STALLED", user: "u1" });
       expect((await store.get("u0"))?.W).toEqual(draftFor(1).W);

@@ -1,6 +1,4 @@
-import { spawnSync } from "node:child_process";
-import { constants } from "node:fs";
-import { mkdir, open, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { describe, expect, it } from "vitest";
 import { adapterPath, rootPrefix } from "../../src/adapters/file/paths.js";
@@ -10,6 +8,7 @@ import {
   ThreadedWeightsReader,
 } from "../../src/adapters/file/threaded-weights-reader.js";
 import { DEFAULT_MAX_ADAPTER_BYTES } from "../../src/adapters/format.js";
+import { stalledAdapterFile } from "../helpers/stalled-file.js";
 import { draftFor, SHAPE } from "./fixtures/adapter-data.js";
 import { useTempDirs } from "./fixtures/temp-dirs.js";
 
@@ -30,20 +29,6 @@ async function fixture(users: number): Promise<{ root: string; reader: ThreadedW
     maxBytes: DEFAULT_MAX_ADAPTER_BYTES,
   });
   return { root, reader };
-}
-
-/**
- * A named pipe at the user's adapter path stands for a stalled disk: a thread opening it blocks
- * until release() opens the other end.
- */
-async function stalledAdapter(root: string, user: string): Promise<() => Promise<void>> {
-  const path = adapterPath(root, user);
-  await mkdir(dirname(path), { recursive: true });
-  expect(spawnSync("mkfifo", [path]).status).toBe(0);
-  return async () => {
-    const pipe = await open(path, constants.O_WRONLY | constants.O_NONBLOCK);
-    await pipe.close();
-  };
 }
 
 describe("ThreadedWeightsReader", () => {
@@ -86,7 +71,7 @@ describe("ThreadedWeightsReader", () => {
   it("fails only the batch in flight when its thread dies, then starts a new one", async () => {
     const { root, reader } = await fixture(8);
     await reader.read("u0");
-    const release = await stalledAdapter(root, "stalled");
+    const { release } = await stalledAdapterFile(root, "stalled");
     const users = ["u1", "stalled", "u2"];
     const inFlight = Promise.allSettled(users.map((user) => reader.read(user)));
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -104,7 +89,7 @@ describe("ThreadedWeightsReader", () => {
   it("closes without waiting for a thread stuck on a stalled disk", async () => {
     const { root, reader } = await fixture(1);
     await reader.read("u0");
-    const release = await stalledAdapter(root, "stalled");
+    const { release } = await stalledAdapterFile(root, "stalled");
     const stuck = reader.read("stalled").catch((error: unknown) => error);
     await new Promise((resolve) => setTimeout(resolve, 50));
     const started = performance.now();

@@ -1,12 +1,8 @@
-import { spawnSync } from "node:child_process";
-import { constants } from "node:fs";
-import { mkdir, open, rename, rm } from "node:fs/promises";
-import { dirname } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { adapterPath } from "../../src/adapters/file/paths.js";
 import { FileAdapterStore } from "../../src/adapters/file/store.js";
 import { toDraft } from "../../src/adapters/import.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
+import { stalledAdapterFile } from "../helpers/stalled-file.js";
 import { testAdapter } from "../redis/adapter-file.js";
 
 const ITEMS = [{ prompt: "Summarize: the cat sat on the mat.", response: "A cat sat." }];
@@ -17,34 +13,6 @@ const REQUEST_TIMEOUT_MS = 5000;
 function metric(text: string, name: string): number {
   const line = text.split("\n").find((l) => l.startsWith(`${name} `));
   return line === undefined ? Number.NaN : Number(line.slice(name.length + 1));
-}
-
-/**
- * The user's adapter file replaced by a named pipe: a thread opening it blocks as on a hung disk.
- * `moveAway` takes the pipe off the user's path (the thread stays blocked on it), `release`
- * opens its other end so that thread can finish.
- */
-async function stallUser(root: string, user: string) {
-  const path = adapterPath(root, user);
-  await mkdir(dirname(path), { recursive: true });
-  await rm(path, { force: true });
-  expect(spawnSync("mkfifo", [path]).status).toBe(0);
-  let at = path;
-  return {
-    async moveAway(): Promise<void> {
-      at = `${dirname(root)}/${user}-${Date.now()}.fifo`;
-      await rename(path, at);
-    },
-    async release(): Promise<void> {
-      try {
-        const pipe = await open(at, constants.O_WRONLY | constants.O_NONBLOCK);
-        await pipe.close();
-      } catch {
-        // Nobody reads it any more.
-      }
-      await rm(at, { force: true });
-    },
-  };
 }
 
 describe("an adapter read that stalls (a named pipe for a hung disk)", () => {
@@ -70,7 +38,7 @@ describe("an adapter read that stalls (a named pipe for a hung disk)", () => {
   });
 
   it("fails its own user with 503 and Retry-After, serves the others, says so, and recovers", async () => {
-    const pipe = await stallUser(t.adaptersDir, "frank");
+    const pipe = await stalledAdapterFile(t.adaptersDir, "frank");
     try {
       const started = performance.now();
       const [stalled, bob] = await Promise.all([
