@@ -1,13 +1,14 @@
 import { LRUCache } from "lru-cache";
 import { adapterByteSize, weightsByteSize } from "./adapter-size.js";
 import { AdapterError, type AdapterErrorCode } from "./errors.js";
-import type {
-  Adapter,
-  AdapterStore,
-  AdapterUpdate,
-  AdapterUpdateOptions,
-  AdapterWeights,
-  ReadStalls,
+import {
+  type Adapter,
+  type AdapterStore,
+  type AdapterUpdate,
+  type AdapterUpdateOptions,
+  type AdapterWeights,
+  NO_READ_STALLS,
+  type ReadStalls,
 } from "./types.js";
 import { assertUserId } from "./user-id.js";
 
@@ -226,15 +227,7 @@ export class AdapterCache implements AdapterStore {
 
   /** The store's reads against their deadline (all zeros for a store whose reads have none). */
   readStalls(): ReadStalls {
-    return (
-      this.#store.readStalls?.() ?? {
-        stalls: 0,
-        stuckThreads: 0,
-        threadsInReads: 0,
-        stalledUsers: 0,
-        saturated: false,
-      }
-    );
+    return this.#store.readStalls?.() ?? NO_READ_STALLS;
   }
 
   /** Forgets the user's entry; a load already running for the user will not be remembered. */

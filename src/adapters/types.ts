@@ -78,6 +78,15 @@ export interface ReadStalls {
   saturated: boolean;
 }
 
+/** What a store whose reads have no deadline (or have never stalled) reports. */
+export const NO_READ_STALLS: Readonly<ReadStalls> = Object.freeze({
+  stalls: 0,
+  stuckThreads: 0,
+  threadsInReads: 0,
+  stalledUsers: 0,
+  saturated: false,
+});
+
 export interface AdapterStore {
   get(user: string): Promise<Adapter | undefined>;
   /**

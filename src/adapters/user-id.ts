@@ -1,8 +1,6 @@
 import { isUserId } from "../domain/user-id.js";
 import { AdapterError } from "./errors.js";
 
-export { isUserId };
-
 export function assertUserId(value: unknown): asserts value is string {
   if (isUserId(value)) return;
   const shown =

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { assertUserId, isUserId } from "../../src/adapters/user-id.js";
+import { assertUserId } from "../../src/adapters/user-id.js";
+import { isUserId } from "../../src/domain/user-id.js";
 
 describe("user ids", () => {
   it("accepts 1-128 characters of [A-Za-z0-9._:@-]", () => {

@@ -17,14 +17,15 @@ import {
 import { KeyedMutex } from "../keyed-mutex.js";
 import { nextAdapter, type Predecessor, predecessorOfUnreadable } from "../next-adapter.js";
 import { storeClosedError } from "../store-io.js";
-import type {
-  Adapter,
-  AdapterShape,
-  AdapterStore,
-  AdapterUpdate,
-  AdapterUpdateOptions,
-  AdapterWeights,
-  ReadStalls,
+import {
+  type Adapter,
+  type AdapterShape,
+  type AdapterStore,
+  type AdapterUpdate,
+  type AdapterUpdateOptions,
+  type AdapterWeights,
+  NO_READ_STALLS,
+  type ReadStalls,
 } from "../types.js";
 import { assertUserId } from "../user-id.js";
 import { assertAdapterShape, assertEncodedSize, assertUpdateFunction } from "../validate.js";
@@ -266,15 +267,7 @@ export class FileAdapterStore implements AdapterStore {
 
   /** With "worker" reads: how reads fare against their deadline (see ThreadedWeightsReader). */
   readStalls(): ReadStalls {
-    return (
-      this.#reader?.readStalls() ?? {
-        stalls: 0,
-        stuckThreads: 0,
-        threadsInReads: 0,
-        stalledUsers: 0,
-        saturated: false,
-      }
-    );
+    return this.#reader?.readStalls() ?? NO_READ_STALLS;
   }
 
   async count(): Promise<number> {

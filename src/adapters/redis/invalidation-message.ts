@@ -1,4 +1,4 @@
-import { isUserId } from "../user-id.js";
+import { isUserId } from "../../domain/user-id.js";
 
 /** `<origin> <user>`: user ids never contain spaces; the origin lets a store skip its own writes. */
 export function encodeInvalidation(origin: string, user: string): string {
