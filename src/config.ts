@@ -264,7 +264,7 @@ export const SETTINGS = {
   shutdownTimeoutMs: {
     schema: int(0),
     default: 30000,
-    help: "Longest drain of queued and in-flight work on SIGTERM before exiting 1",
+    help: "Longest drain of queued and in-flight work on SIGTERM before exiting 1 (143 when a reader thread is still stuck in a read)",
     arg: "ms",
   },
   logLevel: {
