@@ -63,6 +63,8 @@ export interface SelectedRank {
 
 export interface RankSelectionOptions {
   grid?: readonly number[];
+  /** How many standard errors below the best a smaller k may be (default 1: the one-SE rule). */
+  standardErrors?: number;
   /** Told before each k is fitted. */
   onRank?: (k: number, index: number, count: number) => void;
 }
@@ -129,7 +131,7 @@ export function selectRank(
   const best = fits[bestIndex]!.scores.logLikelihood;
   const errors = fits.map((f) => pairedStandardError(f.scores.logLikelihood, best));
   const chosenIndex =
-    n === 0 ? 0 : grid.findIndex((_, i) => means[i]! >= means[bestIndex]! - errors[i]!);
+    n === 0 ? 0 : ruleIndex(means, errors, bestIndex, selectionOptions.standardErrors ?? 1);
   const curve: RankPoint[] = fits.map((f, i) => ({
     k: grid[i]!,
     validationLogLikelihood: n === 0 ? Number.NaN : means[i]!,
@@ -152,6 +154,33 @@ export function selectRank(
     validationPairs: n,
   };
   return { model: fits[chosenIndex]!.model, selection, models: fits.map((f) => f.model) };
+}
+
+/** The smallest k whose mean is within `c` paired standard errors of the best (c = 0: the best). */
+function ruleIndex(
+  means: readonly number[],
+  errors: readonly number[],
+  best: number,
+  c: number,
+): number {
+  return means.findIndex((mu, i) => i === best || mu >= means[best]! - c * errors[i]!);
+}
+
+/** The k the rule with `c` standard errors picks from a computed curve (for studies of the rule). */
+export function rankByRule(curve: readonly RankPoint[], c: number): number {
+  let best = 0;
+  for (let i = 1; i < curve.length; i++) {
+    if (curve[i]!.validationLogLikelihood > curve[best]!.validationLogLikelihood) best = i;
+  }
+  const means = curve.map((p) => p.validationLogLikelihood);
+  return curve[
+    ruleIndex(
+      means,
+      curve.map((p) => p.standardError),
+      best,
+      c,
+    )
+  ]!.k;
 }
 
 function reasonLine(
