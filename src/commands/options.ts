@@ -57,7 +57,7 @@ export function addLearnerOptions(command: Command): Command {
   return command
     .option(
       "--rank <k|auto>",
-      "Rank k of the shared subspace; auto: the smallest k of 1, 2, 4 … 32 (capped by users and pairs) within one standard error of the best validation log-likelihood",
+      "Rank k of the shared subspace; auto: the smallest k of 1, 2, 4 … 32 (capped by users and pairs) within half a standard error of the best validation log-likelihood",
       parseRank,
       DEFAULT_FIT_RANK,
     )

@@ -27,12 +27,12 @@ interface Cell {
   chosen: Interval;
   exact: number;
   atChosen: Interval;
-  /** The k of the best mean validation log-likelihood, without the one-SE rule. */
+  /** The k of the best mean validation log-likelihood, without a rule against noise. */
   best: Interval;
   atBest: Interval;
-  /** The rule with half a standard error. */
-  half: Interval;
-  atHalfSe: Interval;
+  /** The one-standard-error rule, for comparison with the default half. */
+  oneSe: Interval;
+  atOneSe: Interval;
   atR: Interval | null;
   atHalf: Interval;
   global: Interval;
@@ -76,8 +76,8 @@ export function rankStudy(context: StudyContext): StudyOutput {
           atChosen: accuracyAt(selection.chosen)!,
           best: selection.best,
           atBest: accuracyAt(selection.best)!,
-          halfSe: rankByRule(selection.curve, 0.5),
-          atHalfSe: accuracyAt(rankByRule(selection.curve, 0.5))!,
+          oneSe: rankByRule(selection.curve, 1),
+          atOneSe: accuracyAt(rankByRule(selection.curve, 1))!,
           atR: accuracyAt(r),
           atHalf: half < 1 ? global : (accuracyAt(half) ?? Number.NaN),
           global,
@@ -94,8 +94,8 @@ export function rankStudy(context: StudyContext): StudyOutput {
         atChosen: meanInterval(rows.map((x) => x.atChosen)),
         best: meanInterval(rows.map((x) => x.best)),
         atBest: meanInterval(rows.map((x) => x.atBest)),
-        half: meanInterval(rows.map((x) => x.halfSe)),
-        atHalfSe: meanInterval(rows.map((x) => x.atHalfSe)),
+        oneSe: meanInterval(rows.map((x) => x.oneSe)),
+        atOneSe: meanInterval(rows.map((x) => x.atOneSe)),
         atR: atR.every((v) => v !== null) ? meanInterval(atR as number[]) : null,
         atHalf: meanInterval(rows.map((x) => x.atHalf)),
         global: meanInterval(rows.map((x) => x.global)),
@@ -110,12 +110,12 @@ export function rankStudy(context: StudyContext): StudyOutput {
     "",
     `Grid ${RANK_GRID.join(", ")}, capped per population (the grids used are listed). Accuracy: held-out pairs of the training users. k = r/2 for r = 1 is the global head (k = 0).`,
     "",
-    "| r | pairs/user | grid | chosen k (one-SE rule) | chose r | acc. at chosen k | k, ½-SE rule | acc. at ½-SE k | best-LL k (no rule) | acc. at best-LL k | acc. at k = r | acc. at k = r/2 | energy beyond r/2 | global |",
+    "| r | pairs/user | grid | chosen k (auto: ½-SE rule) | chose r | acc. at chosen k | k, one-SE rule | acc. at one-SE k | best-LL k (no rule) | acc. at best-LL k | acc. at k = r | acc. at k = r/2 | energy beyond r/2 | global |",
     "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const c of cells) {
     lines.push(
-      `| ${c.r} | ${c.pairs} | ${c.grids.join(" / ")} | ${formatNumber(c.chosen, 1)} | ${c.exact}/${n} | ${formatPercent(c.atChosen)} | ${formatNumber(c.half, 1)} | ${formatPercent(c.atHalfSe)} | ${formatNumber(c.best, 1)} | ${formatPercent(c.atBest)} | ${c.atR === null ? "not in grid" : formatPercent(c.atR)} | ${formatPercent(c.atHalf)} | ${formatPercent(c.tail)} | ${formatPercent(c.global)} |`,
+      `| ${c.r} | ${c.pairs} | ${c.grids.join(" / ")} | ${formatNumber(c.chosen, 1)} | ${c.exact}/${n} | ${formatPercent(c.atChosen)} | ${formatNumber(c.oneSe, 1)} | ${formatPercent(c.atOneSe)} | ${formatNumber(c.best, 1)} | ${formatPercent(c.atBest)} | ${c.atR === null ? "not in grid" : formatPercent(c.atR)} | ${formatPercent(c.atHalf)} | ${formatPercent(c.tail)} | ${formatPercent(c.global)} |`,
     );
   }
   const svg = intervalPlot({
