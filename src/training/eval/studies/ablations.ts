@@ -109,7 +109,7 @@ export function ablationStudy(context: StudyContext): StudyOutput {
   const xs = cells.map((_, i) => i + 1);
   const svg = intervalPlot({
     title: "Ablations: held-out accuracy per setting (1 … n as in the table)",
-    xLabel: `setting: ${settings.map((x, i) => `${i + 1} ${x.label}`).join(", ")}`,
+    xLabel: `setting ${xs.join(", ")}, in the table's order`,
     yLabel: "held-out accuracy",
     xs,
     series: VARIANTS.map((v) => ({
