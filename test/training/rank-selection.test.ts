@@ -2,6 +2,9 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { rankSelectionLines } from "../../src/commands/fit.js";
+import { evaluate } from "../../src/training/eval/index.js";
+import { rankSelectionMarkdown } from "../../src/training/eval/rank-selection-report.js";
 import {
   RANK_GRID,
   RULE_STANDARD_ERRORS,
@@ -154,5 +157,38 @@ describe("--rank auto", () => {
     });
     expect(forced.rankSelection).toBeNull();
     expect(forced.head!.hash).toBe(result.head!.hash);
+  });
+
+  it("eval --rank auto chooses k on the training users and uses it for every P-ShareLoRA figure", () => {
+    const synth = generateFeatureSynth({ d: 6, m: 1, k: 2, users: 24, pairsPerUser: 50, seed: 8 });
+    const f32 = (x: Float64Array) => Float32Array.from(x);
+    const rows = (from: number, to: number) => {
+      const users = synth.users.map((u) => ({ user: u.user, pairs: u.pairs.slice(from, to) }));
+      return {
+        rows: users.flatMap((u) => u.pairs.map(() => ({ user: u.user }))),
+        chosen: users.flatMap((u) => u.pairs.map((p) => f32(p.chosen))),
+        rejected: users.flatMap((u) => u.pairs.map((p) => f32(p.rejected))),
+      };
+    };
+    const features = { d: 6, m: 1, train: rows(0, 40), test: rows(40, 50), newUsers: null };
+    const options = { features, attributes: null, bayes: null, quick: true, ...SETTINGS, seed: 1 };
+    const auto = evaluate({ ...options, rank: "auto" });
+    const selection = auto.rankSelection!;
+    expect(selection.grid).toEqual([1, 2, 4]); // k ≤ d = 6
+    expect(auto.settings.rank).toBe(selection.chosen);
+    const forced = evaluate({ ...options, rank: selection.chosen });
+    expect(forced.rankSelection).toBeNull();
+    expect(auto.seen.map((s) => s.mean)).toEqual(forced.seen.map((s) => s.mean));
+    const table = rankSelectionMarkdown(selection);
+    expect(table).toContain(`k = ${selection.chosen}`);
+    expect(table.split("\n").filter((line) => /^\| \d/.test(line))).toHaveLength(3);
+    // What `fit` prints on stderr: the choice and why, the rule and the cap, then the curve.
+    const lines = rankSelectionLines(selection);
+    expect(lines[0]).toBe(`rank auto: ${selection.reason}`);
+    expect(lines[1]).toContain(selection.rule);
+    expect(lines.slice(2)).toHaveLength(3);
+    expect(lines.filter((line) => line.endsWith("← chosen"))).toEqual([
+      expect.stringContaining(`k = ${selection.chosen}:`),
+    ]);
   });
 });
