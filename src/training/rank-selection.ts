@@ -6,8 +6,8 @@
  * the best k's, the standard error taken over the per-pair differences against the best k (both
  * are scored on the same pairs, so the pairing cancels the pairs' own difficulty). Half, not the
  * usual one: in the rank study (docs/training.md) the one-SE rule chose k below the planted rank
- * often enough to cost up to 2.8 points of held-out accuracy, while half an SE stayed within the
- * intervals of taking the best k outright.
+ * often enough to cost up to 2.0 points of held-out accuracy against half an SE (2.8 against the
+ * best k outright), while half an SE stayed within the intervals of the best k outright.
  */
 import { dot } from "../math/linalg.js";
 import { logSigmoid } from "../math/logistic.js";
@@ -32,7 +32,7 @@ export const RULE_STANDARD_ERRORS = 0.5;
 export const RANK_SELECTION_RULE =
   "the smallest k whose mean validation log-likelihood per pair is within half a standard error of the best k's (SE of the per-pair differences against the best k)";
 
-export interface RankPoint {
+export interface RankCurvePoint {
   k: number;
   /** Mean log σ(⟨Θ_u, Δ_j⟩) over every user's validation pairs. */
   validationLogLikelihood: number;
@@ -54,7 +54,7 @@ export interface RankSelection {
   rule: string;
   /** One line saying which k and why. */
   reason: string;
-  curve: RankPoint[];
+  curve: RankCurvePoint[];
   validationPairs: number;
 }
 
@@ -143,7 +143,7 @@ export function selectRank(
           bestIndex,
           selectionOptions.standardErrors ?? RULE_STANDARD_ERRORS,
         );
-  const curve: RankPoint[] = fits.map((f, i) => ({
+  const curve: RankCurvePoint[] = fits.map((f, i) => ({
     k: grid[i]!,
     validationLogLikelihood: n === 0 ? Number.NaN : means[i]!,
     standardError: errors[i]!,
@@ -178,7 +178,7 @@ function ruleIndex(
 }
 
 /** The k the rule with `c` standard errors picks from a computed curve (for studies of the rule). */
-export function rankByRule(curve: readonly RankPoint[], c: number): number {
+export function rankByRule(curve: readonly RankCurvePoint[], c: number): number {
   let best = 0;
   for (let i = 1; i < curve.length; i++) {
     if (curve[i]!.validationLogLikelihood > curve[best]!.validationLogLikelihood) best = i;
@@ -195,7 +195,7 @@ export function rankByRule(curve: readonly RankPoint[], c: number): number {
 }
 
 function reasonLine(
-  curve: readonly RankPoint[],
+  curve: readonly RankCurvePoint[],
   chosen: number,
   best: number,
   cap: number,

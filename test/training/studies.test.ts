@@ -6,7 +6,7 @@ import { meanInterval, tQuantile975 } from "../../src/training/eval/studies/inte
 import { intervalPlot } from "../../src/training/eval/studies/interval-plot.js";
 import { plantedPopulation } from "../../src/training/eval/studies/planted-population.js";
 import { runStudies } from "../../src/training/eval/studies/study-runner.js";
-import { type RankPoint, rankByRule } from "../../src/training/rank-selection.js";
+import { type RankCurvePoint, rankByRule } from "../../src/training/rank-selection.js";
 
 const spec = {
   d: 8,
@@ -51,7 +51,7 @@ describe("the studies' parts", () => {
   });
 
   it("the rule with c standard errors: c = 0 keeps the best k, a large c the smallest", () => {
-    const point = (k: number, ll: number, se: number): RankPoint => ({
+    const point = (k: number, ll: number, se: number): RankCurvePoint => ({
       k,
       validationLogLikelihood: ll,
       standardError: se,
