@@ -29,9 +29,12 @@ export const DEFAULT_HEAD_SYNTH = {
   seed: 1,
   disagreement: 3,
 } as const;
-/** Rank and λ_user as chosen on an independent synth (seed 2): docs/training.md. */
+/**
+ * λ_user as chosen on an independent synth (seed 2); k by `--rank auto`, which chooses k = 2 on
+ * this data (the committed head was trained with k = 2 forced): docs/training.md.
+ */
 export const DEFAULT_HEAD_FIT = {
-  rank: 2,
+  rank: "auto",
   init: "global",
   share: "B",
   l2: DEFAULT_CLI_L2,

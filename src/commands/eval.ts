@@ -1,7 +1,7 @@
 import { access, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Command } from "commander";
-import { DEFAULT_MODEL_DIR } from "../config.js";
+import { ConfigError, DEFAULT_MODEL_DIR } from "../config.js";
 import {
   ATTRIBUTE_SHAPE,
   accuracyPlot,
@@ -12,8 +12,16 @@ import {
   markdownReport,
   readBayesBeside,
 } from "../training/eval/index.js";
+import { rankSelectionMarkdown } from "../training/eval/rank-selection-report.js";
+import {
+  DEFAULT_STUDY_SEEDS,
+  runStudies,
+  STUDY_NAMES,
+  type StudyName,
+} from "../training/eval/studies/study-runner.js";
+import type { RankOption } from "../training/rank-selection.js";
 import { datasetFeatures } from "./features.js";
-import { addLearnerOptions } from "./options.js";
+import { addLearnerOptions, parsePositiveInteger } from "./options.js";
 
 export interface EvalCommandOptions {
   model: string;
@@ -24,7 +32,7 @@ export interface EvalCommandOptions {
   json?: string;
   svg?: string;
   quick: boolean;
-  rank: number;
+  rank: RankOption;
   l2: number;
   l2User: number;
   seed: number;
@@ -105,6 +113,17 @@ export async function runEval(options: EvalCommandOptions): Promise<EvaluationRe
   return result;
 }
 
+interface StudyFlags {
+  study?: StudyName | "all";
+  seeds: number;
+  studyOut: string;
+}
+
+function parseStudy(value: string): StudyName | "all" {
+  if (value === "all" || (STUDY_NAMES as string[]).includes(value)) return value as StudyName;
+  throw new ConfigError(`--study: expected one of ${STUDY_NAMES.join(", ")}, all; got ${value}`);
+}
+
 export function registerEval(program: Command): void {
   addLearnerOptions(
     program
@@ -113,17 +132,54 @@ export function registerEval(program: Command): void {
         "Held-out accuracy of global, local, P-ShareLoRA and its ablations; new-user curve; rank sweep",
       )
       .option("--model <dir>", "Model directory", DEFAULT_MODEL_DIR)
-      .requiredOption("--data <file>", "Training comparisons (JSONL)")
-      .requiredOption("--test <file>", "Held-out comparisons of the same users (JSONL)")
+      .option("--data <file>", "Training comparisons (JSONL); required without --study")
+      .option(
+        "--test <file>",
+        "Held-out comparisons of the same users (JSONL); required without --study",
+      )
       .option(
         "--new-users <file>",
         "Comparisons of users absent from training (default: newusers.jsonl beside --test)",
       )
       .option("--json <file>", "Write every figure as JSON")
       .option("--svg <file>", "Write the new-user curve as an SVG plot")
-      .option("--quick", "Fewer ranks and draws", false),
-  ).action(async (o: EvalCommandOptions) => {
+      .option(
+        "--quick",
+        "Fewer ranks and draws; with --study, the quick version of each study",
+        false,
+      )
+      .option(
+        "--study <name>",
+        `Run a study on planted feature-space data instead (no --data, no backbone): ${STUDY_NAMES.join(" | ")} | all`,
+        parseStudy,
+      )
+      .option(
+        "--seeds <n>",
+        "Seeds of each study (figures: mean ± 95% interval over them)",
+        parsePositiveInteger("--seeds"),
+        DEFAULT_STUDY_SEEDS,
+      )
+      .option("--study-out <dir>", "Folder for each study's .md, .svg and .json", "eval-studies"),
+  ).action(async (o: EvalCommandOptions & StudyFlags) => {
+    if (o.study !== undefined) {
+      const log = (m: string) => process.stderr.write(`eval: ${m}\n`);
+      const outputs = await runStudies({
+        study: o.study,
+        quick: o.quick,
+        seeds: o.seeds,
+        out: o.studyOut,
+        log,
+      });
+      for (const output of outputs) process.stdout.write(`${output.markdown}\n`);
+      return;
+    }
+    if (o.data === undefined || o.test === undefined) {
+      throw new ConfigError("eval: --data and --test are required (or --study to run a study)");
+    }
     const result = await runEval({ ...o, log: (m) => process.stderr.write(`eval: ${m}\n`) });
     process.stdout.write(`${markdownReport(result)}\n`);
+    if (result.rankSelection !== null) {
+      process.stdout.write(`${rankSelectionMarkdown(result.rankSelection)}\n`);
+    }
   });
 }

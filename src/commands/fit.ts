@@ -1,8 +1,9 @@
 import { join } from "node:path";
 import type { Command } from "commander";
 import { DEFAULT_MODEL_DIR } from "../config.js";
+import type { RankSelection } from "../training/rank-selection.js";
 import type { InitMode, ShareMode } from "../training/shared/index.js";
-import { type TrainHeadResult, trainHead } from "../training/train-head.js";
+import { type RankOption, type TrainHeadResult, trainHead } from "../training/train-head.js";
 import { datasetFeatures } from "./features.js";
 import { addLearnerOptions, parseInit, parseShare } from "./options.js";
 import { progressBar } from "./progress.js";
@@ -22,7 +23,8 @@ export interface FitCommandOptions {
   out: string;
   /** Adapter store for the training users (default `<out>/adapters`, defaultAdaptersDir). */
   adapters?: string | undefined;
-  rank: number;
+  /** A forced k, or "auto" (the default): chosen by the users' validation pairs. */
+  rank: RankOption;
   init: InitMode;
   share: ShareMode;
   l2: number;
@@ -46,6 +48,8 @@ export async function runFit(options: FitCommandOptions): Promise<TrainHeadResul
   });
   const featureSeconds = (performance.now() - started) / 1000;
   const bar = options.progress === false ? null : progressBar("train rounds");
+  // Under --rank auto the bar runs over every k of the grid, MAX_ROUNDS_SHOWN rounds each.
+  let fitted = { index: 0, count: 1 };
   try {
     const result = await trainHead({
       features: {
@@ -63,7 +67,14 @@ export async function runFit(options: FitCommandOptions): Promise<TrainHeadResul
       l2: options.l2,
       ...(options.l2User === undefined ? {} : { l2User: options.l2User }),
       seed: options.seed,
-      onProgress: (record) => bar?.update(record.round, MAX_ROUNDS_SHOWN),
+      onProgress: (record) =>
+        bar?.update(
+          fitted.index * MAX_ROUNDS_SHOWN + record.round,
+          fitted.count * MAX_ROUNDS_SHOWN,
+        ),
+      onRank: (_k, index, count) => {
+        fitted = { index, count };
+      },
       describe: { data: options.data, model_dir: options.model, feature_seconds: featureSeconds },
     });
     return result;
@@ -96,6 +107,9 @@ export function registerFit(program: Command): void {
   ).action(async (o: FitCommandOptions) => {
     const result = await runFit(o);
     const r = result.report;
+    if (result.rankSelection !== null) {
+      process.stderr.write(`${rankSelectionLines(result.rankSelection).join("\n")}\n`);
+    }
     if (result.head === null) {
       process.stderr.write(
         "--share A trains B_i per user and a shared A: no shared-B head exists to serve, so only report.json was written\n",
@@ -105,4 +119,18 @@ export function registerFit(program: Command): void {
       `${JSON.stringify({ out: o.out, head_hash: r["head_hash"], adapters: r["adapters"], adapters_written: result.adaptersWritten, users: r["users"], validation_accuracy: result.model.report.validationAccuracy, rounds: result.model.report.rounds, seconds: result.seconds })}\n`,
     );
   });
+}
+
+/** What `fit --rank auto` says on stderr: the choice and why, then the whole curve. */
+export function rankSelectionLines(selection: RankSelection): string[] {
+  const lines = [
+    `rank auto: ${selection.reason}`,
+    `rank auto: rule: ${selection.rule}; cap: ${selection.cap.rule}`,
+  ];
+  for (const p of selection.curve) {
+    lines.push(
+      `rank auto:   k = ${p.k}: validation log-likelihood ${p.validationLogLikelihood.toFixed(4)} ± ${p.standardError.toFixed(4)} (SE vs best), accuracy ${(100 * p.validationAccuracy).toFixed(1)}%${p.k === selection.chosen ? "  ← chosen" : ""}`,
+    );
+  }
+  return lines;
 }

@@ -1,7 +1,12 @@
 import type { Command } from "commander";
 import { ConfigError } from "../config.js";
 import { INIT_MODES, type InitMode, type ShareMode } from "../training/shared/index.js";
-import { DEFAULT_CLI_L2, DEFAULT_CLI_L2_USER, DEFAULT_FIT_RANK } from "../training/train-head.js";
+import {
+  DEFAULT_CLI_L2,
+  DEFAULT_CLI_L2_USER,
+  DEFAULT_FIT_RANK,
+  type RankOption,
+} from "../training/train-head.js";
 import { DEFAULT_FEATURE_CACHE } from "./features.js";
 
 export function parseNonNegativeInteger(value: string): number {
@@ -30,6 +35,11 @@ export function parsePositiveNumber(value: string): number {
   return x;
 }
 
+/** `--rank`: "auto" or a positive integer (a bad value exits 2 before any work). */
+export function parseRank(value: string): RankOption {
+  return value === "auto" ? "auto" : parsePositiveInteger("--rank")(value);
+}
+
 export function parseInit(value: string): InitMode {
   if (!(INIT_MODES as readonly string[]).includes(value)) {
     throw new TypeError(`--init: expected one of ${INIT_MODES.join(", ")}, got ${value}`);
@@ -46,9 +56,9 @@ export function parseShare(value: string): ShareMode {
 export function addLearnerOptions(command: Command): Command {
   return command
     .option(
-      "--rank <k>",
-      "Rank k of the shared subspace",
-      parsePositiveInteger("--rank"),
+      "--rank <k|auto>",
+      "Rank k of the shared subspace; auto: the smallest k of 1, 2, 4 … 32 (capped by users and pairs) within half a standard error of the best validation log-likelihood",
+      parseRank,
       DEFAULT_FIT_RANK,
     )
     .option("--l2 <x>", "Ridge strength", parsePositiveNumber, DEFAULT_CLI_L2)

@@ -7,6 +7,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { basename, isAbsolute, join, relative } from "node:path";
 import { openAdapterStore } from "../adapters/open-store.js";
 import { computeHeadHash, type Head, type HeadTensors, writeHead } from "../model/head-file.js";
+import { type RankOption, type RankSelection, selectRank } from "./rank-selection.js";
 import { servedPairStats } from "./served-pair-stats.js";
 import {
   buildSharedData,
@@ -22,11 +23,12 @@ import { trainedAdapterDraft } from "./trained-adapter.js";
 import { type FeatureRows, groupByUser } from "./user-pairs.js";
 
 export const REPORT_FILE = "report.json";
+export type { RankOption } from "./rank-selection.js";
 /**
- * k of `fit` and `eval`: the shipped head's (models/default/head, k = 2; a test keeps them equal),
- * so that a head trained with the defaults has the rank the default deployment serves.
+ * k of `fit` and `eval`: chosen from the data. The shipped head (models/default/head) was built
+ * with it; its report.json records the curve and the choice (a test checks they agree).
  */
-export const DEFAULT_FIT_RANK = 2;
+export const DEFAULT_FIT_RANK: RankOption = "auto";
 /**
  * Ridge strength of `fit` and `eval`: the default backbone's feature differences have entries of
  * about 0.1, so the library's DEFAULT_L2 (for unit-scale features) over-shrinks; 0.1 had the best
@@ -43,7 +45,8 @@ export interface TrainHeadOptions {
   out: string;
   /** Adapter store (directory or redis:// URL) for the training users; null: none written. */
   adapters: string | null;
-  rank?: number;
+  /** Default DEFAULT_FIT_RANK ("auto"). */
+  rank?: RankOption;
   init?: InitMode;
   share?: ShareMode;
   l2?: number;
@@ -51,6 +54,8 @@ export interface TrainHeadOptions {
   l2User?: number;
   seed?: number;
   onProgress?: (record: RoundRecord) => void;
+  /** Told before each k of `--rank auto` is fitted. */
+  onRank?: (k: number, index: number, count: number) => void;
   /** Extra fields for report.json (data file, command line…). */
   describe?: Record<string, unknown>;
 }
@@ -60,6 +65,8 @@ export interface TrainHeadResult {
   /** null for share A, which has no servable shared-B head. */
   head: Head | null;
   report: Record<string, unknown>;
+  /** The curve and the choice of `--rank auto`; null when k was forced. */
+  rankSelection: RankSelection | null;
   adaptersWritten: number;
   seconds: { train: number; adapters: number; total: number };
 }
@@ -71,15 +78,24 @@ export async function trainHead(options: TrainHeadOptions): Promise<TrainHeadRes
   const seed = options.seed ?? 0;
   const users = groupByUser(dataset);
   const data = buildSharedData(users, d, m, { seed });
-  const model = trainShared(data, {
-    rank: options.rank ?? DEFAULT_FIT_RANK,
+  const rank = options.rank ?? DEFAULT_FIT_RANK;
+  const settings = {
     share,
     init: options.init ?? "global",
     l2: options.l2 ?? DEFAULT_L2,
     ...(options.l2User === undefined ? {} : { l2User: options.l2User }),
     seed,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-  });
+  };
+  let rankSelection: RankSelection | null = null;
+  let model: SharedModel;
+  if (rank === "auto") {
+    const selected = selectRank(data, settings, options.onRank ? { onRank: options.onRank } : {});
+    rankSelection = selected.selection;
+    model = selected.model;
+  } else {
+    model = trainShared(data, { ...settings, rank });
+  }
   const trained = performance.now();
   let head: Head | null = null;
   let adaptersWritten = 0;
@@ -117,6 +133,7 @@ export async function trainHead(options: TrainHeadOptions): Promise<TrainHeadRes
     share,
     init: options.init ?? "global",
     rank: model.k,
+    rank_selection: rankSelection,
     l2: options.l2 ?? DEFAULT_L2,
     l2_user: model.report.l2User,
     seed,
@@ -133,7 +150,7 @@ export async function trainHead(options: TrainHeadOptions): Promise<TrainHeadRes
     seconds,
   };
   await writeFile(join(options.out, REPORT_FILE), `${JSON.stringify(report, null, 2)}\n`);
-  return { model, head, report, adaptersWritten, seconds };
+  return { model, head, report, rankSelection, adaptersWritten, seconds };
 }
 
 function toHead(model: SharedModel & { share: "B" }, modelId: string): Head {

@@ -2,8 +2,6 @@ import { join } from "node:path";
 import { Command } from "commander";
 import { describe, expect, it } from "vitest";
 import { defaultAdaptersDir, registerFit } from "../../src/commands/fit.js";
-import { DEFAULT_MODEL_DIR } from "../../src/config.js";
-import { readHead } from "../../src/model/head-file.js";
 import { DEFAULT_FIT_RANK } from "../../src/training/train-head.js";
 
 /** The options `sharelora fit` parses from a command line, without running it. */
@@ -16,10 +14,16 @@ function parsedFitOptions(args: string[]): Record<string, unknown> {
 }
 
 describe("sharelora fit's defaults", () => {
-  it("train the shipped head's rank, so a head fitted with them serves like the default one", async () => {
-    const shipped = await readHead(join(DEFAULT_MODEL_DIR, "head"));
-    expect(DEFAULT_FIT_RANK).toBe(shipped.k);
-    expect(parsedFitOptions(["--data", "d.jsonl", "--out", "h"])["rank"]).toBe(shipped.k);
+  it("choose the rank from the data unless --rank forces it", () => {
+    expect(DEFAULT_FIT_RANK).toBe("auto");
+    expect(parsedFitOptions(["--data", "d.jsonl", "--out", "h"])["rank"]).toBe("auto");
+    expect(parsedFitOptions(["--data", "d.jsonl", "--out", "h", "--rank", "auto"])["rank"]).toBe(
+      "auto",
+    );
+    expect(parsedFitOptions(["--data", "d.jsonl", "--out", "h", "--rank", "3"])["rank"]).toBe(3);
+    expect(() => parsedFitOptions(["--data", "d.jsonl", "--out", "h", "--rank", "two"])).toThrow(
+      /^--rank: expected a positive integer, got two/,
+    );
   });
 
   it("write the training users' adapters into the head's own folder, never the server's store", () => {

@@ -3,6 +3,7 @@
  * its ablations on the users seen in training; the onboarding curve of unseen users; a rank sweep;
  * and, on synthetic data, the same learners on the true attributes (the backbone's ceiling).
  */
+import { type RankOption, type RankSelection, selectRank } from "../rank-selection.js";
 import { buildSharedData, type PairBlock, type SharedData } from "../shared/index.js";
 import { type FeatureRows, groupByUser } from "../user-pairs.js";
 import type { BayesReference } from "./bayes-reference.js";
@@ -29,7 +30,9 @@ export interface FeatureSet {
   newUsers: FeatureRows | null;
 }
 
-export interface EvaluationOptions extends SeenSettings {
+export interface EvaluationOptions extends Omit<SeenSettings, "rank"> {
+  /** "auto": chosen on the training users' validation pairs, as `fit --rank auto` does. */
+  rank: RankOption;
   features: FeatureSet;
   /** The true attributes as features (synth data only). */
   attributes: FeatureSet | null;
@@ -53,20 +56,32 @@ export interface EvaluationResult {
   seen: MethodScore[];
   newUsers: CurveResult | null;
   rankSweep: RankPoint[];
+  /** The curve and the choice of `--rank auto`; null when k was forced. */
+  rankSelection: RankSelection | null;
   attributes: { seen: MethodScore[]; newUsers: CurveResult | null; rank: number } | null;
   bayes: BayesReference | null;
 }
 
 export function evaluate(options: EvaluationOptions): EvaluationResult {
   const log = options.log ?? (() => {});
+  const { features } = options;
+  const prepared = prepare(features, options.seed);
+  let rankSelection: RankSelection | null = null;
+  if (options.rank === "auto") {
+    log("rank auto: one fit per k of the grid");
+    rankSelection = selectRank(prepared.data, {
+      l2: options.l2,
+      l2User: options.l2User,
+      seed: options.seed,
+    }).selection;
+    log(`rank auto: ${rankSelection.reason}`);
+  }
   const settings: SeenSettings = {
-    rank: options.rank,
+    rank: options.rank === "auto" ? rankSelection!.chosen : options.rank,
     l2: options.l2,
     l2User: options.l2User,
     seed: options.seed,
   };
-  const { features } = options;
-  const prepared = prepare(features, settings.seed);
   log("seen users: global, local");
   const seen = [
     scoreGlobal(prepared.data, prepared.test, settings),
@@ -146,6 +161,7 @@ export function evaluate(options: EvaluationOptions): EvaluationResult {
     seen,
     newUsers: curve,
     rankSweep,
+    rankSelection,
     attributes,
     bayes: options.bayes,
   };

@@ -14,6 +14,11 @@ export interface FeatureSynthOptions {
   readonly globalNorm?: number;
   /** Expected ‖B*·W_i*‖_F (default 2). */
   readonly userNorm?: number;
+  /**
+   * Scale of each of the k planted directions (row a of every W_i* is multiplied by
+   * spectrum[a] / rms(spectrum), which keeps the expected ‖W_i*‖_F); default all equal.
+   */
+  readonly spectrum?: readonly number[];
 }
 
 /** Φ(chosen) and Φ(rejected), each d×m row-major (Φ[i*m + j]). */
@@ -54,6 +59,13 @@ function checkOptions(o: FeatureSynthOptions): void {
     throw new TypeError(`expected options.seed to be an integer ≥ 0, got ${String(o.seed)}`);
   }
   if (o.k > o.d) throw new TypeError(`expected options.k ≤ d = ${o.d}, got ${o.k}`);
+  if (o.spectrum !== undefined) {
+    const ok =
+      Array.isArray(o.spectrum) &&
+      o.spectrum.length === o.k &&
+      o.spectrum.every((v) => Number.isFinite(v) && v > 0);
+    if (!ok) throw new TypeError(`expected options.spectrum to be ${o.k} positive numbers`);
+  }
   for (const key of ["globalNorm", "userNorm"] as const) {
     const v = o[key];
     if (v !== undefined && !(Number.isFinite(v) && v >= 0)) {
@@ -95,11 +107,13 @@ export function generateFeatureSynth(options: FeatureSynthOptions): FeatureSynth
   const usersRng = new Sfc32Random(seed, STREAM.users);
   const pairsRng = new Sfc32Random(seed, STREAM.pairs);
   const width = Math.max(4, String(options.users - 1).length);
+  const rowScale = spectrumScales(options.spectrum, k);
   const users: FeatureUser[] = [];
   let bayes = 0;
   for (let u = 0; u < options.users; u++) {
     // ‖B·W‖_F = ‖W‖_F because B has orthonormal columns.
     const W = gaussianVector(usersRng, k * m, (options.userNorm ?? 2) / Math.sqrt(k * m));
+    if (rowScale !== null) for (let i = 0; i < W.length; i++) W[i] *= rowScale[Math.floor(i / m)]!;
     const theta = userTheta(theta0, B, W, k);
     const pairs: FeaturePair[] = [];
     for (let n = 0; n < options.pairsPerUser; n++) {
@@ -122,4 +136,11 @@ export function generateFeatureSynth(options: FeatureSynthOptions): FeatureSynth
     users,
     bayesAccuracy: bayes / (options.users * options.pairsPerUser),
   };
+}
+
+/** spectrum / rms(spectrum), or null for the default flat spectrum (draws left untouched). */
+function spectrumScales(spectrum: readonly number[] | undefined, k: number): number[] | null {
+  if (spectrum === undefined) return null;
+  const rms = Math.sqrt(spectrum.reduce((s, v) => s + v * v, 0) / k);
+  return spectrum.map((v) => v / rms);
 }
