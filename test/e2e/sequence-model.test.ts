@@ -1,7 +1,7 @@
 import { rm } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTokenizer } from "../../src/inference/create-tokenizer.js";
-import { createModelRenderer } from "../../src/inference/render.js";
+import { createModelRenderer, type RewardItem } from "../../src/inference/render.js";
 import type { Tokenizer } from "../../src/inference/tokenizer.js";
 import { readManifest } from "../../src/model/manifest.js";
 import {
@@ -14,7 +14,9 @@ import { startTestServer, type TestServer } from "../helpers/server.js";
 /** float32 export against PyTorch float64. */
 const TOLERANCE = 1e-4;
 
-const ITEMS = [
+type Item = RewardItem | { text: string };
+
+const ITEMS: Item[] = [
   {
     messages: [
       { role: "user", content: "What is the capital of France?" },
@@ -41,7 +43,7 @@ describe("a decoder reward model served as a sequence model", () => {
   let dir: string;
   let t: TestServer;
   let tokenizer: Tokenizer;
-  let render: (item: (typeof ITEMS)[number]) => string;
+  let render: (item: Item) => string;
 
   beforeAll(async () => {
     fixture = await llamaFixture();
@@ -59,7 +61,7 @@ describe("a decoder reward model served as a sequence model", () => {
   });
 
   /** Token ids through our tokenizer and template, then PyTorch float64 on those ids. */
-  async function expected(items: readonly (typeof ITEMS)[number][]) {
+  async function expected(items: readonly Item[]) {
     const encoded = items.map((item) => tokenizer.encodeSequence(render(item), 24));
     const rewards = await fixture.pytorchRewards(encoded.map((e) => e.ids));
     return { rewards, truncated: encoded.map((e) => e.truncated), ids: encoded.map((e) => e.ids) };
