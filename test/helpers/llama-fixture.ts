@@ -41,6 +41,8 @@ export interface LlamaFixture {
   /** graph file whose weights live in `externalData` */
   externalModel: string;
   externalData: string;
+  /** the bfloat16-output graph with external data */
+  externalBf16Model: string;
   /** score.weight [1, d] float32, and the same in bfloat16 */
   scoreHead: string;
   scoreHeadBf16: string;
@@ -80,6 +82,7 @@ async function build(): Promise<LlamaFixture> {
     modelBf16Output: join(dir, "model-bf16-output.onnx"),
     externalModel: join(dir, "external", "model.onnx"),
     externalData: join(dir, "external", "model.onnx_data"),
+    externalBf16Model: join(dir, "external-bf16", "model.onnx"),
     scoreHead: join(dir, "score.safetensors"),
     scoreHeadBf16: join(dir, "score-bf16.safetensors"),
     d: config.hidden_size,

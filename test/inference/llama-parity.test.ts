@@ -10,6 +10,8 @@ import { type LlamaFixture, llamaFixture, scoreHeadAsTheta0 } from "../helpers/l
 const FLOAT32_TOLERANCE = 1e-4;
 /** float16 export: half-precision weights and activations (rewards are of order 1). */
 const FLOAT16_TOLERANCE = 2e-2;
+/** float32 graph whose output is rounded to bfloat16 (8 significant bits) before the head. */
+const BFLOAT16_TOLERANCE = 5e-2;
 
 /** Token sequences of mixed lengths over the whole vocabulary, Llama 3 special ids included. */
 function sequences(): number[][] {
@@ -93,6 +95,16 @@ describe("a Llama reward model served through the ONNX backend, against PyTorch 
   it("loads a graph with external data by path and gives the same rewards", async () => {
     const got = await rewards({ backbone: fixture.externalModel }, [texts]);
     expect(maxError(got)).toBeLessThan(FLOAT32_TOLERANCE);
+  });
+
+  it("bfloat16 output: a Cast to float32 is appended to the graph, inline or with external data", async () => {
+    for (const backbone of [fixture.modelBf16Output, fixture.externalBf16Model]) {
+      const got = await rewards({ backbone }, [texts]);
+      const error = maxError(got);
+      expect(error).toBeLessThan(BFLOAT16_TOLERANCE);
+      // Rounded, not merely recomputed in float32: the bfloat16 step is really there.
+      expect(error).toBeGreaterThan(FLOAT32_TOLERANCE);
+    }
   });
 
   it("refuses at load a backbone input it cannot fill, naming it", async () => {
