@@ -68,6 +68,8 @@ describe("a decoder reward model served as a sequence model", () => {
   }
 
   it("serves the reward model's own reward (W = 0) for messages, (prompt, response) and text items", async () => {
+    const info = await t.get("/v1/info");
+    expect(info.body.model).toMatchObject({ encoding: "sequence", pooling: "last", d: fixture.d });
     const want = await expected(ITEMS);
     expect(want.ids[0]![0]).toBe(128000);
     expect(want.ids[3]).toEqual([128000, 9906, 1917]);
@@ -102,4 +104,41 @@ describe("a decoder reward model served as a sequence model", () => {
     expect(res.body.extra_logs.prompt_matched).toEqual([1]);
     expect(Math.abs(res.body.rewards[0] - want.rewards[0]!)).toBeLessThan(TOLERANCE);
   });
+});
+
+describe("the same model served from its other exports", () => {
+  const cases = [
+    { name: "external data, loaded by path", options: { variant: "external" }, tolerance: 1e-4 },
+    { name: "left padding", options: { paddingSide: "left" }, tolerance: 1e-4 },
+    { name: "float16", options: { variant: "float16" }, tolerance: 2e-2 },
+    { name: "bfloat16 output", options: { variant: "bfloat16" }, tolerance: 5e-2 },
+  ] as const;
+  for (const { name, options, tolerance } of cases) {
+    it(`${name}: PyTorch float64's rewards within ${tolerance}`, async () => {
+      const fixture = await llamaFixture();
+      const { dir } = await writeSequenceModelDir(fixture, options);
+      const server = await startTestServer({ model: dir });
+      try {
+        const manifest = await readManifest(dir);
+        const tokenizer = await createTokenizer(manifest, dir);
+        const renderer = createModelRenderer(manifest, tokenizer);
+        const ids = ITEMS.map(
+          (item) =>
+            tokenizer.encodeSequence(
+              "text" in item ? item.text : renderer.renderSequence(item),
+              256,
+            ).ids,
+        );
+        const want = await fixture.pytorchRewards(ids);
+        const res = await server.post("/v1/score", { items: ITEMS });
+        expect(res.status).toBe(200);
+        res.body.rewards.forEach((reward: number, i: number) => {
+          expect(Math.abs(reward - want[i]!), `item ${i}`).toBeLessThan(tolerance);
+        });
+      } finally {
+        await server.close();
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });

@@ -137,7 +137,7 @@ export async function scoreHeadAsTheta0(fixture: LlamaFixture, k = 3): Promise<H
 
 export interface SequenceModelDirOptions {
   /** Which export the directory serves (default float32). */
-  variant?: "float32" | "float16" | "external";
+  variant?: "float32" | "float16" | "bfloat16" | "external";
   maxLength?: number;
   paddingSide?: "right" | "left";
   head?: Head;
@@ -166,7 +166,12 @@ export async function writeSequenceModelDir(
     backbone["file"] = "model.onnx";
     backbone["data_file"] = "model.onnx_data";
   } else {
-    const file = variant === "float16" ? fixture.modelFp16 : fixture.model;
+    const file =
+      variant === "float16"
+        ? fixture.modelFp16
+        : variant === "bfloat16"
+          ? fixture.modelBf16Output
+          : fixture.model;
     await symlink(file, join(dir, "model.onnx"));
     backbone["file"] = "model.onnx";
   }
