@@ -67,9 +67,11 @@ export async function createRuntime(
   );
   const texts = new ItemTexts(createItemRenderer(manifest.chat_template));
   const backendOptions: OnnxBackendOptions = {
-    backbone: model.backbone.bytes,
+    backbone: model.backbone.source,
     backboneOutput: manifest.backbone.output,
+    ...(manifest.backbone.output_dtype ? { outputDtype: manifest.backbone.output_dtype } : {}),
     pooling: manifest.pooling,
+    paddingSide: manifest.padding_side,
     head,
     padId: tokenizer.padId,
     device: config.device,

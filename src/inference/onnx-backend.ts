@@ -1,7 +1,9 @@
 import type { Head } from "../model/head-file.js";
-import { buildHeadGraph } from "../model/head-graph.js";
+import { buildHeadGraph, type HeadInputType } from "../model/head-graph.js";
+import type { OutputDtype } from "../model/manifest.js";
 import type { Backend, TextFeatures, TokenSeq } from "./backend.js";
 import { parseDevice } from "./device.js";
+import { padBatch } from "./pad-batch.js";
 import {
   CUDA_MISSING,
   cudaBundled,
@@ -13,13 +15,23 @@ import {
 } from "./session.js";
 
 /** Every backbone input embed() knows how to fill. */
-const FED_INPUTS: readonly string[] = ["input_ids", "attention_mask", "token_type_ids"];
+const FED_INPUTS: readonly string[] = [
+  "input_ids",
+  "attention_mask",
+  "position_ids",
+  "token_type_ids",
+];
 
 export interface OnnxBackendOptions {
+  /** The graph's bytes, or its path (a graph with external data is loaded by path). */
   backbone: Uint8Array | string;
   /** Name of the backbone output: pooled `features` [batch,d] / [batch,d,m], or hidden states. */
   backboneOutput: string;
-  pooling: "none" | "mean" | "cls";
+  /** The output's element type when the manifest states it; otherwise read from the graph. */
+  outputDtype?: OutputDtype;
+  pooling: "none" | "mean" | "cls" | "last";
+  /** Side the batch pads on (default right). */
+  paddingSide?: "right" | "left";
   head: Head;
   padId: number;
   device: string;
@@ -53,19 +65,6 @@ export class OnnxBackend implements Backend {
 
   static async create(options: OnnxBackendOptions): Promise<OnnxBackend> {
     const { candidates, strict } = parseDevice(options.device);
-    const { head } = options;
-    const headGraph = buildHeadGraph({
-      d: head.d,
-      m: head.m,
-      k: head.k,
-      theta0: head.theta0,
-      b0: head.b0,
-      B: head.B,
-      input:
-        options.pooling === "none"
-          ? { kind: "pooled" }
-          : { kind: "hidden", pooling: options.pooling },
-    });
     let lastError: unknown;
     for (const device of candidates) {
       if (device.kind === "cuda" && !cudaBundled()) {
@@ -74,7 +73,7 @@ export class OnnxBackend implements Backend {
         continue;
       }
       try {
-        return await OnnxBackend.#open(device, headGraph, options);
+        return await OnnxBackend.#open(device, options);
       } catch (error) {
         if (strict) throw error;
         lastError = error;
@@ -84,11 +83,7 @@ export class OnnxBackend implements Backend {
     throw lastError;
   }
 
-  static async #open(
-    device: Device,
-    headGraph: Uint8Array,
-    options: OnnxBackendOptions,
-  ): Promise<OnnxBackend> {
+  static async #open(device: Device, options: OnnxBackendOptions): Promise<OnnxBackend> {
     const common = {
       device,
       ...(options.intraOpThreads ? { intraOpThreads: options.intraOpThreads } : {}),
@@ -105,7 +100,7 @@ export class OnnxBackend implements Backend {
       for (const name of backbone.inputNames) {
         if (!FED_INPUTS.includes(name)) {
           throw new SessionError(
-            `The backbone declares input "${name}", which is not fed (only ${FED_INPUTS.join(", ")} are)`,
+            `The backbone declares input "${name}", which sharelora cannot fill (it fills ${FED_INPUTS.join(", ")})`,
           );
         }
       }
@@ -114,7 +109,11 @@ export class OnnxBackend implements Backend {
           `The backbone has no output "${options.backboneOutput}"; it has ${backbone.outputNames.join(", ")}`,
         );
       }
-      const head = await OnnxSession.create(headGraph, { ...common, label: "head" });
+      const type = headInputType(backbone.outputType(options.backboneOutput), options);
+      const head = await OnnxSession.create(headGraphFor(options, type), {
+        ...common,
+        label: "head",
+      });
       return new OnnxBackend(backbone, head, options);
     } catch (error) {
       await backbone.dispose();
@@ -125,42 +124,35 @@ export class OnnxBackend implements Backend {
   async embed(batch: readonly TokenSeq[]): Promise<TextFeatures[]> {
     const n = batch.length;
     if (n === 0) return [];
-    let length = 0;
-    for (const seq of batch) length = Math.max(length, seq.ids.length);
-    const inputIds = new BigInt64Array(n * length).fill(BigInt(this.#options.padId));
-    const mask = new BigInt64Array(n * length);
-    const wantsTypes = this.#backbone.inputNames.includes("token_type_ids");
-    const typeIds = wantsTypes ? new BigInt64Array(n * length) : undefined;
-    for (let b = 0; b < n; b++) {
-      const { ids, typeIds: types } = batch[b]!;
-      for (let t = 0; t < ids.length; t++) {
-        inputIds[b * length + t] = BigInt(ids[t]!);
-        mask[b * length + t] = 1n;
-        if (typeIds && types) typeIds[b * length + t] = BigInt(types[t]!);
-      }
-    }
-    const dims = [n, length];
+    const names = this.#backbone.inputNames;
+    const padded = padBatch(batch, this.#options.padId, this.#options.paddingSide ?? "right", {
+      positions: names.includes("position_ids"),
+      types: names.includes("token_type_ids"),
+    });
+    const { dims, mask } = padded;
     const started = performance.now();
     const output = this.#options.backboneOutput;
     const feeds: Record<string, Feed> = {
-      input_ids: { type: "int64", data: inputIds, dims },
+      input_ids: { type: "int64", data: padded.inputIds, dims },
       attention_mask: { type: "int64", data: mask, dims },
     };
-    if (typeIds) feeds["token_type_ids"] = { type: "int64", data: typeIds, dims };
+    if (padded.positionIds)
+      feeds["position_ids"] = { type: "int64", data: padded.positionIds, dims };
+    if (padded.typeIds) feeds["token_type_ids"] = { type: "int64", data: padded.typeIds, dims };
     const features = (await this.#backbone.run(feeds, [output]))[output]!;
     const headFeeds: Record<string, Feed> =
       this.#options.pooling === "none"
-        ? { features: { type: "float32", data: features.data, dims: features.dims } }
-        : {
-            last_hidden_state: { type: "float32", data: features.data, dims: features.dims },
-            attention_mask: { type: "int64", data: mask, dims },
-          };
+        ? { features }
+        : { last_hidden_state: features, attention_mask: { type: "int64", data: mask, dims } };
     const { base, proj } = await this.#head.run(headFeeds, ["base", "proj"]);
+    if (base?.type !== "float32" || proj?.type !== "float32") {
+      throw new SessionError("The head graph must return float32 base and proj");
+    }
     this.#options.onInference?.((performance.now() - started) / 1000, n);
     const width = this.k * this.m;
     const results: TextFeatures[] = new Array(n);
     for (let b = 0; b < n; b++) {
-      results[b] = { base: base!.data[b]!, proj: proj!.data.slice(b * width, (b + 1) * width) };
+      results[b] = { base: base.data[b]!, proj: proj.data.slice(b * width, (b + 1) * width) };
     }
     return results;
   }
@@ -169,4 +161,34 @@ export class OnnxBackend implements Backend {
     await this.#backbone.dispose();
     await this.#head.dispose();
   }
+}
+
+function headInputType(declared: string | undefined, options: OnnxBackendOptions): HeadInputType {
+  const type = options.outputDtype ?? declared;
+  if (type === "float32" || type === "float16") return type;
+  throw new SessionError(
+    `The backbone output "${options.backboneOutput}" is ${type ?? "not a tensor"}; ` +
+      "expected float32 or float16 (bfloat16 graphs are cast to float32 when loaded)",
+  );
+}
+
+function headGraphFor(options: OnnxBackendOptions, type: HeadInputType): Uint8Array {
+  const { head } = options;
+  return buildHeadGraph({
+    d: head.d,
+    m: head.m,
+    k: head.k,
+    theta0: head.theta0,
+    b0: head.b0,
+    B: head.B,
+    input:
+      options.pooling === "none"
+        ? { kind: "pooled", type }
+        : {
+            kind: "hidden",
+            pooling: options.pooling,
+            paddingSide: options.paddingSide ?? "right",
+            type,
+          },
+  });
 }

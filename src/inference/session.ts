@@ -16,12 +16,13 @@ export interface SessionOptions {
 
 export type Feed =
   | { type: "int64"; data: BigInt64Array; dims: readonly number[] }
-  | { type: "float32"; data: Float32Array; dims: readonly number[] };
+  | { type: "float32"; data: Float32Array; dims: readonly number[] }
+  /** IEEE half-precision bit patterns, passed through unconverted. */
+  | { type: "float16"; data: Uint16Array; dims: readonly number[] };
 
-export interface Output {
-  data: Float32Array;
-  dims: readonly number[];
-}
+export type Output =
+  | { type: "float32"; data: Float32Array; dims: readonly number[] }
+  | { type: "float16"; data: Uint16Array; dims: readonly number[] };
 
 export class SessionError extends InferenceError {
   override readonly name = "SessionError";
@@ -107,6 +108,12 @@ export class OnnxSession {
     return this.#session.outputNames;
   }
 
+  /** The element type the graph declares for an output ("float32", "float16", …), if a tensor. */
+  outputType(name: string): string | undefined {
+    const metadata = this.#session.outputMetadata.find((m) => m.name === name);
+    return metadata?.isTensor ? metadata.type : undefined;
+  }
+
   async run(
     feeds: Record<string, Feed>,
     outputNames: readonly string[],
@@ -129,12 +136,22 @@ export class OnnxSession {
       const out: Record<string, Output> = {};
       for (const name of outputNames) {
         const tensor = results[name];
-        if (tensor?.type !== "float32") {
+        if (tensor?.type === "float32") {
+          out[name] = { type: "float32", data: tensor.data as Float32Array, dims: tensor.dims };
+        } else if (tensor?.type === "float16") {
+          // onnxruntime-node hands float16 back as Uint16Array bit patterns (or Float16Array
+          // where the runtime has one); either way the same 16-bit words.
+          const data = tensor.data as Uint16Array | ArrayBufferView;
+          const bits =
+            data instanceof Uint16Array
+              ? data
+              : new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2);
+          out[name] = { type: "float16", data: bits, dims: tensor.dims };
+        } else {
           throw new SessionError(
-            `The ${this.#label} model did not return float32 output "${name}"`,
+            `The ${this.#label} model did not return float32 or float16 output "${name}" (got ${tensor?.type})`,
           );
         }
-        out[name] = { data: tensor.data as Float32Array, dims: tensor.dims };
       }
       return out;
     } catch (error) {

@@ -1,9 +1,20 @@
 import { encodeModel } from "./onnx/encode-model.js";
 import { GraphBuilder } from "./onnx/graph-builder.js";
-import { maskAsFloat, weightedMeanPool } from "./onnx/pooling-ops.js";
+import { asFloat32, lastTokenPool, maskAsFloat, weightedMeanPool } from "./onnx/pooling-ops.js";
 import { int } from "./onnx/types.js";
 
-export type HeadGraphInput = { kind: "pooled" } | { kind: "hidden"; pooling: "mean" | "cls" };
+/** Element type of the backbone output the head reads; bfloat16 is cast inside the backbone graph. */
+export type HeadInputType = "float32" | "float16";
+
+export type HeadGraphInput =
+  | { kind: "pooled"; type?: HeadInputType }
+  | {
+      kind: "hidden";
+      pooling: "mean" | "cls" | "last";
+      /** Where the batch pads ("last" reads sum(mask) − 1 on the right, the last position on the left). */
+      paddingSide?: "right" | "left";
+      type?: HeadInputType;
+    };
 
 export interface HeadGraphOptions {
   d: number;
@@ -58,21 +69,26 @@ function transpose(matrix: Float32Array, rows: number, cols: number): Float32Arr
 /** Φ as [batch, d, m], from whichever input the options ask for. */
 function features(g: GraphBuilder, o: HeadGraphOptions): string {
   const { d, m, input } = o;
+  const type = input.type ?? "float32";
   if (input.kind === "hidden") {
-    const hidden = g.input("last_hidden_state", "float32", ["batch", "seq", d]);
+    const hidden = g.input("last_hidden_state", type, ["batch", "seq", d]);
     const mask = g.input("attention_mask", "int64", ["batch", "seq"]);
     const axes2 = g.int64Init("axes", [2]);
+    // Gathering pools pick d values per row, so they cast after pooling; the mean casts first.
     if (input.pooling === "cls") {
-      return g.op("Unsqueeze", [
-        g.op("Gather", [hidden, g.int64Scalar(0)], { axis: int(1) }),
-        axes2,
-      ]);
+      const first = g.op("Gather", [hidden, g.int64Scalar(0)], { axis: int(1) });
+      return g.op("Unsqueeze", [asFloat32(g, first, type), axes2]);
     }
-    return weightedMeanPool(g, hidden, g.op("Unsqueeze", [maskAsFloat(g, mask), axes2]));
+    if (input.pooling === "last") {
+      const last = lastTokenPool(g, hidden, mask, input.paddingSide ?? "right");
+      return g.op("Unsqueeze", [asFloat32(g, last, type), axes2]);
+    }
+    const wide = asFloat32(g, hidden, type);
+    return weightedMeanPool(g, wide, g.op("Unsqueeze", [maskAsFloat(g, mask), axes2]));
   }
   const rank = o.featuresRank ?? (m === 1 ? undefined : 3);
   const dims = rank === undefined ? undefined : rank === 2 ? ["batch", d] : ["batch", d, m];
-  const raw = g.input("features", "float32", dims);
+  const raw = asFloat32(g, g.input("features", type, dims), type);
   return g.op("Reshape", [raw, g.int64Init("features_shape", [-1, d, m])]);
 }
 

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { access, readFile } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 import { z } from "zod";
@@ -53,13 +54,23 @@ const hfTokenizerSchema = z.strictObject({
   pad_id: tokenId.optional(),
 });
 
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, "expected 64 lowercase hex characters");
+
+/** Element types a backbone output may have; the head graph casts to float32 once. */
+export const OUTPUT_DTYPES = ["float32", "float16", "bfloat16"] as const;
+export type OutputDtype = (typeof OUTPUT_DTYPES)[number];
+
 const backboneSchema = z.strictObject({
   file: relativePath,
   output: z.string().min(1),
-  sha256: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/, "expected 64 lowercase hex characters")
-    .optional(),
+  /** Pins the graph file. */
+  sha256: sha256Hex.optional(),
+  /** External-data file of the graph (e.g. model.onnx_data): the graph is then loaded by path. */
+  data_file: relativePath.optional(),
+  /** Pins the external-data file (hashed streaming, only when given). */
+  data_sha256: sha256Hex.optional(),
+  /** Overrides the output element type read from the graph. */
+  output_dtype: z.enum(OUTPUT_DTYPES).optional(),
 });
 
 export const manifestSchema = z
@@ -67,7 +78,11 @@ export const manifestSchema = z
     id: z.string().min(1),
     tokenizer: z.discriminatedUnion("type", [bytesTokenizerSchema, hfTokenizerSchema]),
     max_length: z.int().min(3),
-    pooling: z.enum(["none", "mean", "cls"]),
+    /** "pair": (prompt, response) with the tokenizer's pair template; "sequence": one rendered text. */
+    encoding: z.enum(["pair", "sequence"]).default("pair"),
+    pooling: z.enum(["none", "mean", "cls", "last"]),
+    /** Side the batch pads on; "last" pooling reads the last position under left padding. */
+    padding_side: z.enum(["right", "left"]).default("right"),
     d: z.int().min(1),
     m: z.int().min(1),
     backbone: backboneSchema,
@@ -75,22 +90,43 @@ export const manifestSchema = z
     chat_template: z.string().min(1).optional(),
   })
   .refine((manifest) => manifest.pooling === "none" || manifest.m === 1, {
-    message: "pooling 'mean' and 'cls' pool one view, so m must be 1",
+    message: "pooling 'mean', 'cls' and 'last' pool one view, so m must be 1",
     path: ["m"],
-  });
+  })
+  .refine((manifest) => manifest.padding_side === "right" || manifest.pooling !== "cls", {
+    message: "pooling 'cls' reads the first position, so the batch must pad on the right",
+    path: ["padding_side"],
+  })
+  .refine(
+    (manifest) => manifest.backbone.data_sha256 === undefined || manifest.backbone.data_file,
+    {
+      message: "data_sha256 pins backbone.data_file, which is not given",
+      path: ["backbone", "data_sha256"],
+    },
+  );
 
 export type Manifest = z.infer<typeof manifestSchema>;
 export type TokenizerSpec = Manifest["tokenizer"];
 export type BytesTokenizerSpec = Extract<TokenizerSpec, { type: "bytes" }>;
 export type HfTokenizerSpec = Extract<TokenizerSpec, { type: "hf" }>;
 export type Pooling = Manifest["pooling"];
+export type Encoding = Manifest["encoding"];
+export type PaddingSide = Manifest["padding_side"];
 
 export interface Backbone {
-  /** Absolute path of the ONNX file. */
+  /** Absolute path of the ONNX graph file. */
   path: string;
+  /** The graph file's bytes (with external data, only the graph and its small tensors). */
   bytes: Uint8Array;
   /** Lowercase hex sha256 of `bytes`. */
   sha256: string;
+  /** Absolute path of the external-data file, when the manifest names one. */
+  dataPath?: string;
+  /**
+   * What a session is created from: the bytes, or the path when the weights are external
+   * (onnxruntime resolves the data file next to the graph).
+   */
+  source: Uint8Array | string;
 }
 
 export interface ModelDirectory {
@@ -152,7 +188,27 @@ async function readBackbone(dir: string, manifest: Manifest): Promise<Backbone> 
       `${path}: sha256 is ${sha256} but the manifest expects ${expected}`,
     );
   }
-  return { path, bytes, sha256 };
+  const dataFile = manifest.backbone.data_file;
+  if (dataFile === undefined) return { path, bytes, sha256, source: bytes };
+  const dataPath = resolveModelPath(dir, dataFile);
+  await assertReadable(dataPath, "backbone.data_file");
+  const expectedData = manifest.backbone.data_sha256;
+  if (expectedData !== undefined) {
+    const actual = await hashFile(dataPath);
+    if (actual !== expectedData) {
+      throw new BackboneHashMismatchError(
+        `${dataPath}: sha256 is ${actual} but the manifest expects ${expectedData} (backbone.data_sha256)`,
+      );
+    }
+  }
+  return { path, bytes, sha256, dataPath, source: path };
+}
+
+/** sha256 of a file of any size, read as a stream. */
+async function hashFile(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
 }
 
 async function assertReadable(path: string, field: string): Promise<void> {

@@ -4,6 +4,8 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { computeHeadHash, type Head, type HeadTensors } from "../../src/model/head-file.js";
+import { decodeSafetensors } from "../../src/model/safetensors.js";
 
 const run = promisify(execFile);
 
@@ -105,4 +107,21 @@ async function pytorchRewards(dir: string, ids: readonly (readonly number[])[]):
 export function llamaFixture(): Promise<LlamaFixture> {
   building ??= build();
   return building;
+}
+
+/**
+ * A head whose Θ0 is the fixture's own score head (score.weight, no bias: b0 = 0), so W = 0
+ * serves exactly the reward model's reward; B is any fixed d×k matrix.
+ */
+export async function scoreHeadAsTheta0(fixture: LlamaFixture, k = 3): Promise<Head> {
+  const { tensors } = decodeSafetensors(new Uint8Array(await readFile(fixture.scoreHead)));
+  const score = tensors["score.weight"]!;
+  if (score.dtype !== "F32" || score.shape.join() !== `1,${fixture.d}`) {
+    throw new TypeError(
+      `score.weight: expected F32 [1, ${fixture.d}], got ${score.dtype} [${score.shape}]`,
+    );
+  }
+  const B = Float32Array.from({ length: fixture.d * k }, (_, i) => Math.sin(i + 1) / 4);
+  const head: HeadTensors = { d: fixture.d, m: 1, k, theta0: score.data as Float32Array, b0: 0, B };
+  return { ...head, hash: computeHeadHash(head), modelId: "llama-reward-fixture" };
 }

@@ -72,7 +72,9 @@ describe("parseManifest", () => {
       id: "sharelora-default-bytes-v2",
       tokenizer: { type: "bytes", pad_id: 256, bos_id: 257, sep_id: 258, eos_id: 259 },
       max_length: 512,
+      encoding: "pair",
       pooling: "none",
+      padding_side: "right",
       d: 341,
       m: 2,
       backbone: { file: "backbone.onnx", output: "features" },
@@ -107,7 +109,7 @@ describe("parseManifest", () => {
     expect(parseError(withoutId)).toMatch(/^\/models\/x\/manifest\.json: invalid manifest: id: /);
     expect(parseError({ ...VALID, pooling: "max" })).toMatch(/pooling: /);
     expect(parseError({ ...VALID, pooling: "mean" })).toMatch(
-      /m: pooling 'mean' and 'cls' pool one view, so m must be 1/,
+      /m: pooling 'mean', 'cls' and 'last' pool one view, so m must be 1/,
     );
     expect(parseError({ ...VALID, pooling: "cls", m: 3 })).toMatch(/m: pooling/);
     expect(parseError({ ...VALID, max_length: 2 })).toMatch(/max_length: /);

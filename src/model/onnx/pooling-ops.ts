@@ -30,3 +30,28 @@ export function maskedMaxPool(g: GraphBuilder, hidden: string, maskFloat: string
 export function maskAsFloat(g: GraphBuilder, attentionMask: string): string {
   return g.op("Cast", [attentionMask], { to: int(dataTypeOf("float32")) });
 }
+
+/**
+ * The hidden state [batch, d] of each sequence's last real token. Right padding: position
+ * sum(mask) − 1 (an empty row reads position 0); left padding: the last position.
+ */
+export function lastTokenPool(
+  g: GraphBuilder,
+  hidden: string,
+  attentionMask: string,
+  paddingSide: "right" | "left",
+): string {
+  if (paddingSide === "left") {
+    return g.op("Gather", [hidden, g.int64Scalar(-1)], { axis: int(1) });
+  }
+  const lengths = g.op("ReduceSum", [attentionMask, g.int64Init("axes", [1])], {
+    keepdims: int(1),
+  });
+  const last = g.op("Max", [g.op("Sub", [lengths, g.int64Scalar(1)]), g.int64Scalar(0)]);
+  return g.op("GatherND", [hidden, last], { batch_dims: int(1) });
+}
+
+/** value as float32: one Cast, or the value itself when it is float32 already. */
+export function asFloat32(g: GraphBuilder, value: string, type: "float32" | "float16"): string {
+  return type === "float32" ? value : g.op("Cast", [value], { to: int(dataTypeOf("float32")) });
+}

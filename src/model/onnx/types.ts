@@ -1,7 +1,7 @@
 /** A tensor dimension: a fixed size or a symbolic name such as "batch". */
 export type Dim = number | string;
 
-export type ElemType = "float32" | "int64" | "bool";
+export type ElemType = "float32" | "float16" | "int64" | "bool";
 
 export type Attribute =
   | { kind: "int"; value: number }

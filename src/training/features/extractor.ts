@@ -58,9 +58,13 @@ export class FeatureExtractor {
     };
     const tokenizer = await createTokenizer(model.manifest, model.dir);
     const backend = await OnnxBackend.create({
-      backbone: model.backbone.bytes,
+      backbone: model.backbone.source,
       backboneOutput: model.manifest.backbone.output,
+      ...(model.manifest.backbone.output_dtype
+        ? { outputDtype: model.manifest.backbone.output_dtype }
+        : {}),
       pooling: model.manifest.pooling,
+      paddingSide: model.manifest.padding_side,
       head: identity,
       padId: tokenizer.padId,
       device: options.device ?? "cpu",
