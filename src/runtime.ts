@@ -7,7 +7,7 @@ import type { Backend } from "./inference/backend.js";
 import { createTokenizer } from "./inference/create-tokenizer.js";
 import { type EngineObserver, FeatureEngine } from "./inference/engine.js";
 import type { OnnxBackendOptions } from "./inference/onnx-backend.js";
-import { createItemRenderer } from "./inference/render.js";
+import { createModelRenderer } from "./inference/render.js";
 import { RestartingBackend } from "./inference/restarting-backend.js";
 import { WorkerBackend } from "./inference/worker-backend.js";
 import { type Head, readHead } from "./model/head-file.js";
@@ -65,7 +65,7 @@ export async function createRuntime(
   const tokenizer = await asSetting("model", config.model, () =>
     createTokenizer(manifest, model.dir),
   );
-  const texts = new ItemTexts(createItemRenderer(manifest.chat_template));
+  const texts = new ItemTexts(createModelRenderer(manifest, tokenizer), manifest.encoding);
   const backendOptions: OnnxBackendOptions = {
     backbone: model.backbone.source,
     backboneOutput: manifest.backbone.output,
@@ -119,6 +119,7 @@ export async function createRuntime(
     backend,
     tokenizer,
     maxLength: manifest.max_length,
+    encoding: manifest.encoding,
     headHash: head.hash,
     featureCacheBytes: config.featureCacheBytes,
     batcher: {

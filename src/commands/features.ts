@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 import { DEFAULT_MODEL_DIR } from "../config.js";
-import { createItemRenderer } from "../inference/render.js";
 import { ItemTexts } from "../service/item-texts.js";
 import { readComparisons } from "../training/data.js";
 import { FeatureExtractor } from "../training/features/extractor.js";
@@ -21,7 +20,7 @@ export async function datasetFeatures(options: {
     cacheDir: options.cacheDir,
     device: options.device ?? "cpu",
   });
-  const texts = new ItemTexts(createItemRenderer(extractor.model.manifest.chat_template));
+  const texts = new ItemTexts(extractor.renderer, extractor.model.manifest.encoding);
   const datasets = [];
   for (const file of options.files) {
     const rows = await readComparisons(file, {

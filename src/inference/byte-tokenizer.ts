@@ -1,5 +1,5 @@
 import { truncatePair } from "./pair-truncation.js";
-import type { EncodedPair, Tokenizer } from "./tokenizer.js";
+import { type EncodedPair, type EncodedSequence, keepEnd, type Tokenizer } from "./tokenizer.js";
 
 export interface ByteSpecialIds {
   padId: number;
@@ -13,6 +13,7 @@ const SPECIAL_TOKENS_PER_PAIR = 3;
 /** UTF-8 bytes are ids 0..255; a pair is [BOS] prompt [SEP] response [EOS]. */
 export class ByteTokenizer implements Tokenizer {
   readonly padId: number;
+  readonly templateVariables: Readonly<Record<string, unknown>> = {};
   readonly #bosId: number;
   readonly #sepId: number;
   readonly #eosId: number;
@@ -52,5 +53,11 @@ export class ByteTokenizer implements Tokenizer {
     for (let i = 0; i < cut.responseEnd; i++) ids.push(responseBytes[i]!);
     ids.push(this.#eosId);
     return { ids, truncated: cut.truncated };
+  }
+
+  /** The text's UTF-8 bytes, no special ids; the end is kept when it is too long. */
+  encodeSequence(text: string, maxLength: number): EncodedSequence {
+    if (typeof text !== "string") throw new TypeError("encodeSequence: expected a string");
+    return keepEnd(Array.from(this.#encoder.encode(text)), maxLength);
   }
 }

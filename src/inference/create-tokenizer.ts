@@ -5,7 +5,7 @@ import type { Tokenizer } from "./tokenizer.js";
 
 /** The manifest's tokenizer: the built-in byte tokenizer, or a tokenizer.json beside the model. */
 export function createTokenizer(
-  manifest: Pick<Manifest, "tokenizer">,
+  manifest: Pick<Manifest, "tokenizer"> & Partial<Pick<Manifest, "encoding">>,
   modelDir: string,
 ): Promise<Tokenizer> {
   const spec = manifest.tokenizer;
@@ -19,5 +19,6 @@ export function createTokenizer(
       }),
     );
   }
-  return loadHfTokenizer(modelDir, spec);
+  // A sequence model reads its reward at the last real token, never at a pad, so any id pads.
+  return loadHfTokenizer(modelDir, spec, { padWithAnyId: manifest.encoding === "sequence" });
 }

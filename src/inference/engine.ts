@@ -2,7 +2,7 @@ import type { Backend } from "./backend.js";
 import { Batcher, type BatcherOptions, type BatchObserver, type Priority } from "./batcher.js";
 import { InferenceError } from "./errors.js";
 import { type CachedFeatures, FeatureCache } from "./feature-cache.js";
-import type { Tokenizer } from "./tokenizer.js";
+import type { EncodedPair, Tokenizer } from "./tokenizer.js";
 
 export interface TextPair {
   prompt: string;
@@ -35,6 +35,7 @@ export class FeatureEngine {
   readonly #backend: Backend;
   readonly #tokenizer: Tokenizer;
   readonly #maxLength: number;
+  readonly #sequence: boolean;
   readonly #cache: FeatureCache;
   readonly #batcher: Batcher<CachedFeatures>;
   readonly #inFlight = new Map<string, InFlight>();
@@ -45,6 +46,11 @@ export class FeatureEngine {
     backend: Backend;
     tokenizer: Tokenizer;
     maxLength: number;
+    /**
+     * "sequence": prompt + response is one rendered text, encoded as it stands (no special tokens
+     * added, the end kept when too long); "pair" (default): the tokenizer's pair template.
+     */
+    encoding?: "pair" | "sequence";
     headHash: string;
     featureCacheBytes: number;
     batcher: BatcherOptions;
@@ -53,6 +59,7 @@ export class FeatureEngine {
     this.#backend = options.backend;
     this.#tokenizer = options.tokenizer;
     this.#maxLength = options.maxLength;
+    this.#sequence = options.encoding === "sequence";
     this.#observer = options.observer ?? {};
     this.#cache = new FeatureCache(options.featureCacheBytes, options.headHash);
     this.#batcher = new Batcher<CachedFeatures>(
@@ -112,7 +119,7 @@ export class FeatureEngine {
       let inFlight = this.#inFlight.get(key);
       if (!inFlight) {
         const started = performance.now();
-        const encoded = this.#tokenizer.encodePair(pair.prompt, pair.response, this.#maxLength);
+        const encoded = this.#encode(pair);
         tokenizeSeconds += (performance.now() - started) / 1000;
         tokenized += 1;
         if (encoded.truncated && options.truncate === false) throw tooLong(pair);
@@ -133,13 +140,19 @@ export class FeatureEngine {
         this.#inFlight.set(key, record);
       } else if (options.truncate === false) {
         // A shared pass does not tell us yet whether the text was truncated.
-        const encoded = this.#tokenizer.encodePair(pair.prompt, pair.response, this.#maxLength);
-        if (encoded.truncated) throw tooLong(pair);
+        if (this.#encode(pair).truncated) throw tooLong(pair);
       }
       results.push(this.#wait(inFlight, signal));
     }
     if (tokenized > 0) this.#observer.onTokenize?.(tokenizeSeconds, tokenized);
     return Promise.all(results);
+  }
+
+  #encode(pair: TextPair): EncodedPair {
+    if (this.#sequence) {
+      return this.#tokenizer.encodeSequence(pair.prompt + pair.response, this.#maxLength);
+    }
+    return this.#tokenizer.encodePair(pair.prompt, pair.response, this.#maxLength);
   }
 
   #wait(record: InFlight, signal: AbortSignal | undefined): Promise<CachedFeatures> {

@@ -3,7 +3,7 @@ import { Tokenizer as HfLibraryTokenizer } from "@huggingface/tokenizers";
 import type { HfTokenizerSpec } from "../model/manifest.js";
 import { resolveModelPath } from "../model/manifest.js";
 import { truncatePair } from "./pair-truncation.js";
-import type { EncodedPair, Tokenizer } from "./tokenizer.js";
+import { type EncodedPair, type EncodedSequence, keepEnd, type Tokenizer } from "./tokenizer.js";
 
 export class TokenizerLoadError extends Error {
   readonly code = "TOKENIZER_INVALID";
@@ -20,6 +20,49 @@ export interface HfTokenizerOptions {
   config?: Record<string, unknown>;
   /** Pad id; otherwise taken from tokenizer.json `padding.pad_id` or the config's `pad_token`. */
   padId?: number;
+  /**
+   * With no pad token anywhere (Llama 3 has none), pad with the eos id, or 0: padded positions are
+   * masked out, so any id will do. Without this, a missing pad token is an error.
+   */
+  padWithAnyId?: boolean;
+}
+
+/** The special-token entries transformers' special_tokens_map holds, as the template sees them. */
+const SPECIAL_TOKEN_KEYS = [
+  "bos_token",
+  "eos_token",
+  "unk_token",
+  "sep_token",
+  "pad_token",
+  "cls_token",
+  "mask_token",
+] as const;
+
+/** special_tokens_map: each special token's content; additional_special_tokens as a list. */
+function specialTokensMap(config: Record<string, unknown>): Record<string, unknown> {
+  const map: Record<string, unknown> = {};
+  for (const key of SPECIAL_TOKEN_KEYS) {
+    const content = tokenContent(config[key]);
+    if (content !== undefined) map[key] = content;
+  }
+  const additional = config["additional_special_tokens"];
+  if (Array.isArray(additional) && additional.length > 0) {
+    map["additional_special_tokens"] = additional
+      .map(tokenContent)
+      .filter((t): t is string => t !== undefined);
+  }
+  return map;
+}
+
+/** tokenizer_config.json's chat_template: a string, or a list of {name, template} ("default"). */
+export function configChatTemplate(config: Record<string, unknown>): string | undefined {
+  const template = config["chat_template"];
+  if (typeof template === "string") return template;
+  if (Array.isArray(template)) {
+    const named = template.find((entry) => isObject(entry) && entry["name"] === "default");
+    if (isObject(named) && typeof named["template"] === "string") return named["template"];
+  }
+  return undefined;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -39,6 +82,8 @@ function tokenContent(value: unknown): string | undefined {
  */
 export class HfTokenizer implements Tokenizer {
   readonly padId: number;
+  readonly chatTemplate: string | undefined;
+  readonly templateVariables: Readonly<Record<string, unknown>>;
   readonly #tokenizer: HfLibraryTokenizer;
   readonly #specialTokenCount: number;
   readonly #addedTokenIds = new Map<string, number>();
@@ -56,10 +101,17 @@ export class HfTokenizer implements Tokenizer {
         this.#addedTokenIds.set(normalizer(token.content), id);
     }
     this.#specialTokenCount = this.#postProcess([], []).tokens.length;
-    this.padId = this.#resolvePadId(tokenizerJson, config, options.padId);
+    this.padId = this.#resolvePadId(tokenizerJson, config, options);
+    this.chatTemplate = configChatTemplate(config);
+    this.templateVariables = specialTokensMap(config);
   }
 
-  #resolvePadId(json: Record<string, unknown>, config: Record<string, unknown>, explicit?: number) {
+  #resolvePadId(
+    json: Record<string, unknown>,
+    config: Record<string, unknown>,
+    options: HfTokenizerOptions,
+  ): number {
+    const explicit = options.padId;
     if (explicit !== undefined) return explicit;
     const padding = json["padding"];
     if (isObject(padding) && Number.isSafeInteger(padding["pad_id"])) {
@@ -68,6 +120,10 @@ export class HfTokenizer implements Tokenizer {
     const padToken = tokenContent(config["pad_token"]);
     const fromConfig = padToken === undefined ? undefined : this.#tokenizer.token_to_id(padToken);
     if (fromConfig !== undefined) return fromConfig;
+    if (options.padWithAnyId) {
+      const eos = tokenContent(config["eos_token"]);
+      return (eos === undefined ? undefined : this.#tokenizer.token_to_id(eos)) ?? 0;
+    }
     throw new TypeError(
       "no pad token: expected tokenizer.json padding.pad_id, a tokenizer_config pad_token, " +
         "or tokenizer.pad_id in the manifest",
@@ -122,6 +178,15 @@ export class HfTokenizer implements Tokenizer {
     if (processed.typeIds !== undefined) encoded.typeIds = processed.typeIds;
     return encoded;
   }
+
+  encodeSequence(text: string, maxLength: number): EncodedSequence {
+    if (typeof text !== "string") throw new TypeError("encodeSequence: expected a string");
+    const tokens = this.#tokenizer.tokenize(text, { add_special_tokens: false });
+    return keepEnd(
+      tokens.map((token: string) => this.#toId(token)),
+      maxLength,
+    );
+  }
 }
 
 async function readJson(path: string, field: string): Promise<unknown> {
@@ -138,6 +203,7 @@ async function readJson(path: string, field: string): Promise<unknown> {
 export async function loadHfTokenizer(
   modelDir: string,
   spec: HfTokenizerSpec,
+  options: Pick<HfTokenizerOptions, "padWithAnyId"> = {},
 ): Promise<HfTokenizer> {
   const path = resolveModelPath(modelDir, spec.file);
   const json = await readJson(path, "tokenizer.file");
@@ -151,7 +217,7 @@ export async function loadHfTokenizer(
     config = parsed;
   }
   try {
-    return new HfTokenizer(json, { config, padId: spec.pad_id });
+    return new HfTokenizer(json, { ...options, config, padId: spec.pad_id });
   } catch (error) {
     throw new TokenizerLoadError(`${path}: ${(error as Error).message}`);
   }

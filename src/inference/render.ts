@@ -1,4 +1,5 @@
 import { Template } from "@huggingface/jinja";
+import type { Tokenizer } from "./tokenizer.js";
 
 export type ChatRole = "system" | "user" | "assistant";
 
@@ -32,6 +33,12 @@ export interface RenderedItem {
 export interface ItemRenderer {
   /** `field` (e.g. "items[3]") prefixes the field named by errors. */
   render(item: RewardItem, field?: string): RenderedItem;
+  /**
+   * The item as one text for a sequence model, as transformers'
+   * `apply_chat_template(messages, tokenize=False)` renders it: the whole conversation, no
+   * generation prompt; (prompt, response) is the conversation [user: prompt, assistant: response].
+   */
+  renderSequence(item: RewardItem, field?: string): string;
 }
 
 export class InvalidMessagesError extends TypeError {
@@ -107,13 +114,20 @@ export function createItemRenderer(
   templateContext: Record<string, unknown> = {},
 ): ItemRenderer {
   const template = chatTemplate === undefined ? undefined : compileTemplate(chatTemplate);
-  const renderPrompt = (history: ChatMessage[], field: string): string => {
-    if (template === undefined) return renderPlain(history);
+  const apply = (
+    compiled: Template,
+    messages: ChatMessage[],
+    generation: boolean,
+    field: string,
+  ) => {
     try {
-      return template.render({
+      // As transformers calls it: no tools, no documents, then the special tokens map.
+      return compiled.render({
+        tools: null,
+        documents: null,
         ...templateContext,
-        messages: history,
-        add_generation_prompt: true,
+        messages,
+        add_generation_prompt: generation,
       });
     } catch (error) {
       throw new InvalidMessagesError(
@@ -122,7 +136,35 @@ export function createItemRenderer(
       );
     }
   };
+  const renderPrompt = (history: ChatMessage[], field: string): string =>
+    template === undefined ? renderPlain(history) : apply(template, history, true, field);
   return {
+    renderSequence(item: RewardItem, field = ""): string {
+      const isMessages = typeof item === "object" && item !== null && "messages" in item;
+      const messagesField = isMessages ? joinField(field, "messages") : field || "item";
+      let messages: ChatMessage[];
+      if (isMessages) {
+        messages = checkMessages(item.messages, messagesField);
+      } else {
+        const { prompt, response } = (item ?? {}) as Partial<PromptResponseItem>;
+        if (typeof prompt !== "string" || typeof response !== "string") {
+          throw new TypeError(
+            `${field || "item"}: expected {prompt: string, response: string} or {messages: [...]}`,
+          );
+        }
+        messages = [
+          { role: "user", content: prompt },
+          { role: "assistant", content: response },
+        ];
+      }
+      if (template === undefined) {
+        throw new InvalidMessagesError(
+          messagesField,
+          "the model has no chat template (manifest chat_template or tokenizer_config.json); send the rendered {text}",
+        );
+      }
+      return apply(template, messages, false, messagesField);
+    },
     render(item: RewardItem, field = ""): RenderedItem {
       if (typeof item !== "object" || item === null) {
         throw new TypeError(`${field || "item"}: expected {prompt, response} or {messages}`);
@@ -141,6 +183,21 @@ export function createItemRenderer(
       return { prompt: item.prompt, response: item.response };
     },
   };
+}
+
+/**
+ * The renderer a model's items go through: the manifest's chat_template, else (for a sequence
+ * model) the one in tokenizer_config.json, with the tokenizer's special tokens map passed to it
+ * as transformers passes it.
+ */
+export function createModelRenderer(
+  manifest: { chat_template?: string | undefined; encoding?: "pair" | "sequence" },
+  tokenizer: Pick<Tokenizer, "chatTemplate" | "templateVariables">,
+): ItemRenderer {
+  const fromTokenizer = manifest.encoding === "sequence" ? tokenizer.chatTemplate : undefined;
+  return createItemRenderer(manifest.chat_template ?? fromTokenizer, {
+    ...tokenizer.templateVariables,
+  });
 }
 
 /** Alias of createItemRenderer (both names are imported in this codebase). */

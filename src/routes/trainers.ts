@@ -78,7 +78,9 @@ export const trainerRoutes: RoutePlugin = async (app, { state, config }) => {
           "The user of each sample comes from labels[i] (a user id, or an object with a user field), " +
           `else the ${USER_HEADER} header, else the user query parameter, else none (the global reward). ` +
           "When prompts[i] is a prefix of query[i], the rest is the response to that prompt; otherwise " +
-          "query[i] is scored whole as a rendered text.",
+          "query[i] is scored whole as a rendered text. A sequence model (manifest encoding " +
+          '"sequence") always scores query[i] whole, tokenized as it stands with no special tokens ' +
+          "added; prompt_matched still says whether prompts[i] was its prefix.",
         tags: ["trainers"],
         querystring: z.object({ user: userId.optional() }),
         body: getRewardRequest(limits),
@@ -99,8 +101,10 @@ export const trainerRoutes: RoutePlugin = async (app, { state, config }) => {
         const who =
           labelled === undefined ? fallback : { user: labelled, userField: `labels[${i}]` };
         const prompt = prompts?.[i];
-        const split = prompt !== undefined && text.startsWith(prompt);
-        matched.push(split ? 1 : 0);
+        const prefixed = prompt !== undefined && text.startsWith(prompt);
+        matched.push(prefixed ? 1 : 0);
+        // A sequence model saw the whole rendered conversation in training: never split it.
+        const split = prefixed && runtime.texts.encoding === "pair";
         const item: ScoreItem = split ? { prompt, response: text.slice(prompt.length) } : { text };
         return who.user === undefined ? item : { ...item, ...who };
       });

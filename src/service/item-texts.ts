@@ -1,6 +1,7 @@
 import type { PreferencePair } from "../domain/preference-pair.js";
 import type { TextPair } from "../inference/engine.js";
 import type { ItemRenderer, RenderedItem, RewardItem } from "../inference/render.js";
+import type { Encoding } from "../model/manifest.js";
 import { ServiceError } from "./errors.js";
 
 /** A sequence the caller already rendered (chat template applied, special tokens spelled out). */
@@ -15,28 +16,37 @@ export type ScoreItem = (RewardItem | TextItem) & {
 };
 
 /**
- * Request items as the (prompt, response) texts the engine encodes: messages are rendered with the
- * model's chat template, and a malformed conversation names the request field it came from.
+ * Request items as the texts the engine encodes, and a malformed conversation names the request
+ * field it came from. A pair model gets (prompt, response) texts, messages rendered with the
+ * model's chat template up to the response. A sequence model gets one text per item (in
+ * `response`, with an empty `prompt`; the engine encodes prompt + response as one sequence): the
+ * whole conversation rendered by the template, as transformers' apply_chat_template renders it.
  */
 export class ItemTexts {
   readonly #renderer: ItemRenderer;
+  readonly encoding: Encoding;
 
-  constructor(renderer: ItemRenderer) {
+  constructor(renderer: ItemRenderer, encoding: Encoding = "pair") {
     this.#renderer = renderer;
+    this.encoding = encoding;
   }
 
   /**
-   * Every model served today encodes (prompt, response) pairs, so a rendered text is the response
-   * to an empty prompt: the tokenizer's pair template adds its own structural special tokens.
+   * A rendered text is the response to an empty prompt: for a pair model the tokenizer's pair
+   * template adds its own structural special tokens; a sequence model encodes it as it stands.
    */
   render(item: RewardItem | TextItem, field: string): RenderedItem {
     if ("text" in item) return { prompt: "", response: item.text };
+    const at = "messages" in item ? `${field}.messages` : field;
     try {
+      if (this.encoding === "sequence") {
+        return { prompt: "", response: this.#renderer.renderSequence(item) };
+      }
       return this.#renderer.render(item);
     } catch (error) {
       if ((error as { code?: string }).code !== "INVALID_MESSAGES") throw error;
-      throw new ServiceError("INVALID_MESSAGES", `${field}.messages: ${(error as Error).message}`, {
-        field: `${field}.messages`,
+      throw new ServiceError("INVALID_MESSAGES", `${at}: ${(error as Error).message}`, {
+        field: at,
         cause: error,
       });
     }
@@ -50,7 +60,7 @@ export class ItemTexts {
       const field = `pairs[${i}]`;
       const side = (answer: PreferencePair["chosen"], name: "chosen" | "rejected") =>
         typeof pair.prompt === "string"
-          ? { prompt: pair.prompt, response: answer as string }
+          ? this.render({ prompt: pair.prompt, response: answer as string }, `${field}.${name}`)
           : this.render(
               { messages: [...pair.prompt, ...(answer as Exclude<typeof answer, string>)] },
               `${field}.${name}`,

@@ -1,10 +1,16 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { computeHeadHash, type Head, type HeadTensors } from "../../src/model/head-file.js";
+import {
+  computeHeadHash,
+  type Head,
+  type HeadTensors,
+  writeHead,
+} from "../../src/model/head-file.js";
 import { decodeSafetensors } from "../../src/model/safetensors.js";
 
 const run = promisify(execFile);
@@ -124,4 +130,57 @@ export async function scoreHeadAsTheta0(fixture: LlamaFixture, k = 3): Promise<H
   const B = Float32Array.from({ length: fixture.d * k }, (_, i) => Math.sin(i + 1) / 4);
   const head: HeadTensors = { d: fixture.d, m: 1, k, theta0: score.data as Float32Array, b0: 0, B };
   return { ...head, hash: computeHeadHash(head), modelId: "llama-reward-fixture" };
+}
+
+export interface SequenceModelDirOptions {
+  /** Which export the directory serves (default float32). */
+  variant?: "float32" | "float16" | "external";
+  maxLength?: number;
+  paddingSide?: "right" | "left";
+  head?: Head;
+}
+
+/**
+ * A model directory serving the fixture as a sequence model: the manifest, links to the export
+ * and to the real Llama 3 tokenizer files, and a head whose Θ0 is the score head. Remove it with
+ * rm(dir, { recursive: true }).
+ */
+export async function writeSequenceModelDir(
+  fixture: LlamaFixture,
+  options: SequenceModelDirOptions = {},
+): Promise<{ dir: string; head: Head }> {
+  const dir = await mkdtemp(join(tmpdir(), "sharelora-llama-"));
+  const variant = options.variant ?? "float32";
+  await symlink(join(LLAMA3_TOKENIZER_DIR, "tokenizer.json"), join(dir, "tokenizer.json"));
+  await symlink(
+    join(LLAMA3_TOKENIZER_DIR, "tokenizer_config.json"),
+    join(dir, "tokenizer_config.json"),
+  );
+  const backbone: Record<string, string> = { output: "last_hidden_state" };
+  if (variant === "external") {
+    await symlink(fixture.externalModel, join(dir, "model.onnx"));
+    await symlink(fixture.externalData, join(dir, "model.onnx_data"));
+    backbone["file"] = "model.onnx";
+    backbone["data_file"] = "model.onnx_data";
+  } else {
+    const file = variant === "float16" ? fixture.modelFp16 : fixture.model;
+    await symlink(file, join(dir, "model.onnx"));
+    backbone["file"] = "model.onnx";
+  }
+  const head = options.head ?? (await scoreHeadAsTheta0(fixture));
+  await writeHead(join(dir, "head"), head);
+  const manifest = {
+    id: head.modelId,
+    tokenizer: { type: "hf", file: "tokenizer.json", config: "tokenizer_config.json" },
+    max_length: options.maxLength ?? 256,
+    encoding: "sequence",
+    pooling: "last",
+    padding_side: options.paddingSide ?? "right",
+    d: fixture.d,
+    m: 1,
+    backbone,
+    head: "head",
+  };
+  await writeFile(join(dir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+  return { dir, head };
 }

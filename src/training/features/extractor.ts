@@ -1,6 +1,7 @@
 import { createTokenizer } from "../../inference/create-tokenizer.js";
 import { FeatureEngine, type TextPair } from "../../inference/engine.js";
 import { OnnxBackend } from "../../inference/onnx-backend.js";
+import { createModelRenderer, type ItemRenderer } from "../../inference/render.js";
 import type { Head } from "../../model/head-file.js";
 import { loadModelDir, type ModelDirectory } from "../../model/manifest.js";
 import { FeatureDiskCache, textKey } from "./disk-cache.js";
@@ -19,6 +20,8 @@ export class FeatureExtractor {
   readonly model: ModelDirectory;
   readonly d: number;
   readonly m: number;
+  /** Renders items for this model as the server does. */
+  readonly renderer: ItemRenderer;
   readonly #engine: FeatureEngine;
   readonly #backend: OnnxBackend;
   readonly #cache: FeatureDiskCache | undefined;
@@ -27,9 +30,11 @@ export class FeatureExtractor {
     model: ModelDirectory,
     engine: FeatureEngine,
     backend: OnnxBackend,
+    renderer: ItemRenderer,
     cache?: FeatureDiskCache,
   ) {
     this.model = model;
+    this.renderer = renderer;
     this.d = model.manifest.d;
     this.m = model.manifest.m;
     this.#engine = engine;
@@ -73,6 +78,7 @@ export class FeatureExtractor {
       backend,
       tokenizer,
       maxLength: model.manifest.max_length,
+      encoding: model.manifest.encoding,
       headHash: identity.hash,
       featureCacheBytes: 0,
       batcher: { maxBatchTokens: 16384, maxBatchSize: 32, maxWaitMs: 0, maxQueued: 1 << 20 },
@@ -81,7 +87,8 @@ export class FeatureExtractor {
       options.cacheDir === undefined
         ? undefined
         : await FeatureDiskCache.open(options.cacheDir, model.backbone.sha256, d * m);
-    return new FeatureExtractor(model, engine, backend, cache);
+    const renderer = createModelRenderer(model.manifest, tokenizer);
+    return new FeatureExtractor(model, engine, backend, renderer, cache);
   }
 
   /** Φ of every text, in order (d×m row-major each); repeated texts are computed once. */
