@@ -14,15 +14,14 @@ import {
   withBasis,
 } from "../model/import-model.js";
 import { scoredItem } from "../schemas/common.js";
-import type { TextItem } from "../service/item-texts.js";
+import { ItemTexts, type TextItem } from "../service/item-texts.js";
 import { calibrationBasis } from "../training/calibration-basis.js";
 import { FeatureExtractor } from "../training/features/extractor.js";
-import { itemTextsFor } from "./item-texts-for.js";
 import { parsePositiveInteger } from "./options.js";
 
 const POOLINGS: readonly ImportPooling[] = ["last", "mean", "cls"];
 /** Calibration lines are texts a user might score; no request limit applies to a local file. */
-const CALIBRATION_LIMITS = { maxItems: 1, maxTextChars: 10_000_000 };
+const CALIBRATION_LIMITS = { maxItems: 10_000, maxTextChars: 10_000_000 };
 
 export class CalibrationError extends Error {
   readonly code = "CALIBRATION_INVALID";
@@ -86,7 +85,7 @@ export async function runImportModel(
   });
   let features: Float32Array[];
   try {
-    const texts = itemTextsFor(extractor.model.manifest);
+    const texts = new ItemTexts(extractor.renderer, extractor.model.manifest.encoding);
     features = await extractor.extract(
       items.map((item, i) => texts.render(item, `${options.calibration}[${i}]`)),
     );
