@@ -1,6 +1,9 @@
+import { readFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import type { Head } from "../model/head-file.js";
 import { buildHeadGraph, type HeadInputType } from "../model/head-graph.js";
 import type { OutputDtype } from "../model/manifest.js";
+import { castOutputToFloat32, graphOutputTypes } from "../model/onnx/output-cast.js";
 import type { Backend, TextFeatures, TokenSeq } from "./backend.js";
 import { parseDevice } from "./device.js";
 import { padBatch } from "./pad-batch.js";
@@ -48,11 +51,19 @@ export class OnnxBackend implements Backend {
   readonly #backbone: OnnxSession;
   readonly #head: OnnxSession;
   readonly #options: OnnxBackendOptions;
+  /** The backbone output read: backboneOutput, or its float32 cast (bfloat16 graphs). */
+  readonly #output: string;
   readonly k: number;
   readonly m: number;
 
-  private constructor(backbone: OnnxSession, head: OnnxSession, options: OnnxBackendOptions) {
+  private constructor(
+    backbone: OnnxSession,
+    head: OnnxSession,
+    output: string,
+    options: OnnxBackendOptions,
+  ) {
     this.#backbone = backbone;
+    this.#output = output;
     this.#head = head;
     this.#options = options;
     this.k = options.head.k;
@@ -88,7 +99,12 @@ export class OnnxBackend implements Backend {
       device,
       ...(options.intraOpThreads ? { intraOpThreads: options.intraOpThreads } : {}),
     };
-    const backbone = await OnnxSession.create(options.backbone, { ...common, label: "backbone" });
+    const graph = await prepareBackbone(options);
+    const backbone = await OnnxSession.create(graph.model, {
+      ...common,
+      label: "backbone",
+      ...(graph.externalDataDir ? { externalDataDir: graph.externalDataDir } : {}),
+    });
     try {
       for (const name of ["input_ids", "attention_mask"]) {
         if (!backbone.inputNames.includes(name)) {
@@ -104,17 +120,19 @@ export class OnnxBackend implements Backend {
           );
         }
       }
-      if (!backbone.outputNames.includes(options.backboneOutput)) {
+      if (!backbone.outputNames.includes(graph.output)) {
         throw new SessionError(
           `The backbone has no output "${options.backboneOutput}"; it has ${backbone.outputNames.join(", ")}`,
         );
       }
-      const type = headInputType(backbone.outputType(options.backboneOutput), options);
+      const type = graph.cast
+        ? "float32"
+        : headInputType(backbone.outputType(graph.output), options);
       const head = await OnnxSession.create(headGraphFor(options, type), {
         ...common,
         label: "head",
       });
-      return new OnnxBackend(backbone, head, options);
+      return new OnnxBackend(backbone, head, graph.output, options);
     } catch (error) {
       await backbone.dispose();
       throw error;
@@ -131,7 +149,7 @@ export class OnnxBackend implements Backend {
     });
     const { dims, mask } = padded;
     const started = performance.now();
-    const output = this.#options.backboneOutput;
+    const output = this.#output;
     const feeds: Record<string, Feed> = {
       input_ids: { type: "int64", data: padded.inputIds, dims },
       attention_mask: { type: "int64", data: mask, dims },
@@ -160,6 +178,45 @@ export class OnnxBackend implements Backend {
   async dispose(): Promise<void> {
     await this.#backbone.dispose();
     await this.#head.dispose();
+  }
+}
+
+interface PreparedBackbone {
+  model: Uint8Array | string;
+  output: string;
+  /** True when a Cast to float32 was appended to the output. */
+  cast: boolean;
+  externalDataDir?: string;
+}
+
+/**
+ * onnxruntime-node cannot hold bfloat16 tensors (a session with such an output does not load), so
+ * a bfloat16 output gets a Cast to float32 appended to the graph; the graph's own output types are
+ * read from its bytes first. A graph loaded by path is read only then, and its external data is
+ * still read by onnxruntime from the graph's directory.
+ */
+async function prepareBackbone(options: OnnxBackendOptions): Promise<PreparedBackbone> {
+  const source = options.backbone;
+  const name = options.backboneOutput;
+  const bytes = typeof source === "string" ? new Uint8Array(await readGraph(source)) : source;
+  const declared = graphOutputTypes(bytes).get(name);
+  if ((options.outputDtype ?? declared) !== "bfloat16" && declared !== "bfloat16") {
+    return { model: source, output: name, cast: false };
+  }
+  const rewritten = castOutputToFloat32(bytes, name);
+  return {
+    model: rewritten.bytes,
+    output: rewritten.output,
+    cast: true,
+    ...(typeof source === "string" ? { externalDataDir: dirname(source) } : {}),
+  };
+}
+
+async function readGraph(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    throw new SessionError(`Cannot read the backbone graph ${path}: ${(error as Error).message}`);
   }
 }
 

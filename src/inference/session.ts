@@ -12,6 +12,8 @@ export interface SessionOptions {
   device: Device;
   intraOpThreads?: number;
   label: string;
+  /** For a graph given as bytes whose weights are external: the directory they are in. */
+  externalDataDir?: string;
 }
 
 export type Feed =
@@ -77,6 +79,13 @@ export class OnnxSession {
       executionProviders,
       graphOptimizationLevel: "all",
       ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
+      ...(options.externalDataDir
+        ? {
+            extra: {
+              session: { model_external_initializers_file_folder_path: options.externalDataDir },
+            },
+          }
+        : {}),
     };
     try {
       const session =

@@ -13,6 +13,11 @@ const infoResponse = z.object({
     m: z.number().int(),
     max_length: z.number().int(),
     tokenizer: z.string(),
+    encoding: z
+      .enum(["pair", "sequence"])
+      .describe(
+        "pair: items are encoded as (prompt, response) with the tokenizer's pair template; sequence: each item is one text, conversations rendered whole by the chat template",
+      ),
     pooling: z.string(),
     backbone_sha256: z.string(),
   }),
@@ -63,6 +68,7 @@ export const infoRoutes: FastifyPluginAsyncZod<{
           m: manifest.m,
           max_length: manifest.max_length,
           tokenizer: manifest.tokenizer.type,
+          encoding: manifest.encoding,
           pooling: manifest.pooling,
           backbone_sha256: runtime.backboneSha256,
         },

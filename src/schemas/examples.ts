@@ -51,6 +51,7 @@ export const ROUTE_EXAMPLES: Readonly<Record<string, RouteExamples>> = {
           m: 2,
           max_length: 512,
           tokenizer: "bytes",
+          encoding: "pair",
           pooling: "none",
           backbone_sha256: "9b1f6c0e4f3a2d8b7c6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c",
         },

@@ -1,7 +1,7 @@
 import { rm } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTokenizer } from "../../src/inference/create-tokenizer.js";
-import { createModelRenderer } from "../../src/inference/render.js";
+import { createModelRenderer, type RewardItem } from "../../src/inference/render.js";
 import type { Tokenizer } from "../../src/inference/tokenizer.js";
 import { readManifest } from "../../src/model/manifest.js";
 import {
@@ -14,7 +14,9 @@ import { startTestServer, type TestServer } from "../helpers/server.js";
 /** float32 export against PyTorch float64. */
 const TOLERANCE = 1e-4;
 
-const ITEMS = [
+type Item = RewardItem | { text: string };
+
+const ITEMS: Item[] = [
   {
     messages: [
       { role: "user", content: "What is the capital of France?" },
@@ -41,7 +43,7 @@ describe("a decoder reward model served as a sequence model", () => {
   let dir: string;
   let t: TestServer;
   let tokenizer: Tokenizer;
-  let render: (item: (typeof ITEMS)[number]) => string;
+  let render: (item: Item) => string;
 
   beforeAll(async () => {
     fixture = await llamaFixture();
@@ -59,13 +61,15 @@ describe("a decoder reward model served as a sequence model", () => {
   });
 
   /** Token ids through our tokenizer and template, then PyTorch float64 on those ids. */
-  async function expected(items: readonly (typeof ITEMS)[number][]) {
+  async function expected(items: readonly Item[]) {
     const encoded = items.map((item) => tokenizer.encodeSequence(render(item), 24));
     const rewards = await fixture.pytorchRewards(encoded.map((e) => e.ids));
     return { rewards, truncated: encoded.map((e) => e.truncated), ids: encoded.map((e) => e.ids) };
   }
 
   it("serves the reward model's own reward (W = 0) for messages, (prompt, response) and text items", async () => {
+    const info = await t.get("/v1/info");
+    expect(info.body.model).toMatchObject({ encoding: "sequence", pooling: "last", d: fixture.d });
     const want = await expected(ITEMS);
     expect(want.ids[0]![0]).toBe(128000);
     expect(want.ids[3]).toEqual([128000, 9906, 1917]);
@@ -100,4 +104,41 @@ describe("a decoder reward model served as a sequence model", () => {
     expect(res.body.extra_logs.prompt_matched).toEqual([1]);
     expect(Math.abs(res.body.rewards[0] - want.rewards[0]!)).toBeLessThan(TOLERANCE);
   });
+});
+
+describe("the same model served from its other exports", () => {
+  const cases = [
+    { name: "external data, loaded by path", options: { variant: "external" }, tolerance: 1e-4 },
+    { name: "left padding", options: { paddingSide: "left" }, tolerance: 1e-4 },
+    { name: "float16", options: { variant: "float16" }, tolerance: 5e-3 },
+    { name: "bfloat16 output", options: { variant: "bfloat16" }, tolerance: 2e-2 },
+  ] as const;
+  for (const { name, options, tolerance } of cases) {
+    it(`${name}: PyTorch float64's rewards within ${tolerance}`, async () => {
+      const fixture = await llamaFixture();
+      const { dir } = await writeSequenceModelDir(fixture, options);
+      const server = await startTestServer({ model: dir });
+      try {
+        const manifest = await readManifest(dir);
+        const tokenizer = await createTokenizer(manifest, dir);
+        const renderer = createModelRenderer(manifest, tokenizer);
+        const ids = ITEMS.map(
+          (item) =>
+            tokenizer.encodeSequence(
+              "text" in item ? item.text : renderer.renderSequence(item),
+              256,
+            ).ids,
+        );
+        const want = await fixture.pytorchRewards(ids);
+        const res = await server.post("/v1/score", { items: ITEMS });
+        expect(res.status).toBe(200);
+        res.body.rewards.forEach((reward: number, i: number) => {
+          expect(Math.abs(reward - want[i]!), `item ${i}`).toBeLessThan(tolerance);
+        });
+      } finally {
+        await server.close();
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });

@@ -41,6 +41,8 @@ export interface LlamaFixture {
   /** graph file whose weights live in `externalData` */
   externalModel: string;
   externalData: string;
+  /** the bfloat16-output graph with external data */
+  externalBf16Model: string;
   /** score.weight [1, d] float32, and the same in bfloat16 */
   scoreHead: string;
   scoreHeadBf16: string;
@@ -80,6 +82,7 @@ async function build(): Promise<LlamaFixture> {
     modelBf16Output: join(dir, "model-bf16-output.onnx"),
     externalModel: join(dir, "external", "model.onnx"),
     externalData: join(dir, "external", "model.onnx_data"),
+    externalBf16Model: join(dir, "external-bf16", "model.onnx"),
     scoreHead: join(dir, "score.safetensors"),
     scoreHeadBf16: join(dir, "score-bf16.safetensors"),
     d: config.hidden_size,
@@ -134,7 +137,7 @@ export async function scoreHeadAsTheta0(fixture: LlamaFixture, k = 3): Promise<H
 
 export interface SequenceModelDirOptions {
   /** Which export the directory serves (default float32). */
-  variant?: "float32" | "float16" | "external";
+  variant?: "float32" | "float16" | "bfloat16" | "external";
   maxLength?: number;
   paddingSide?: "right" | "left";
   head?: Head;
@@ -163,7 +166,12 @@ export async function writeSequenceModelDir(
     backbone["file"] = "model.onnx";
     backbone["data_file"] = "model.onnx_data";
   } else {
-    const file = variant === "float16" ? fixture.modelFp16 : fixture.model;
+    const file =
+      variant === "float16"
+        ? fixture.modelFp16
+        : variant === "bfloat16"
+          ? fixture.modelBf16Output
+          : fixture.model;
     await symlink(file, join(dir, "model.onnx"));
     backbone["file"] = "model.onnx";
   }

@@ -151,6 +151,64 @@ describe("buildHeadGraph", () => {
     expectMatches(head, got, phis);
   });
 
+  it("takes each sequence's last real token with last pooling, padded right or left", async () => {
+    const head = randomHead(16, 1, 2);
+    const [batch, seq] = [3, 4];
+    const hidden = uniformFill(rng, batch * seq * head.d, 1);
+    const lengths = [4, 1, 2];
+    const row = (b: number, t: number) =>
+      Float64Array.from(hidden.subarray((b * seq + t) * head.d, (b * seq + t + 1) * head.d));
+    for (const side of ["right", "left"] as const) {
+      const mask = BigInt64Array.from({ length: batch * seq }, (_, i) => {
+        const [b, t] = [Math.floor(i / seq), i % seq];
+        const real = side === "right" ? t < lengths[b]! : t >= seq - lengths[b]!;
+        return real ? 1n : 0n;
+      });
+      const got = await runHead(
+        { ...head, input: { kind: "hidden", pooling: "last", paddingSide: side } },
+        {
+          last_hidden_state: new ort.Tensor("float32", hidden, [batch, seq, head.d]),
+          attention_mask: new ort.Tensor("int64", mask, [batch, seq]),
+        },
+      );
+      const last = lengths.map((length, b) => row(b, side === "right" ? length - 1 : seq - 1));
+      expectMatches(head, got, last);
+    }
+  });
+
+  it("reads float16 hidden states, casting them to float32 in the graph", async () => {
+    const head = randomHead(8, 1, 2);
+    const [batch, seq] = [2, 3];
+    // Multiples of 1/64 in [-2, 2] are exact in float16, so the reference sees the same values.
+    const values = Float32Array.from(
+      { length: batch * seq * head.d },
+      (_, i) => Math.round(Math.sin(i * 1.7) * 128) / 64,
+    );
+    const bits = Uint16Array.from(values, toFloat16Bits);
+    const mask = BigInt64Array.from([1n, 1n, 0n, 1n, 1n, 1n]);
+    const feeds = (type: "float16" | "float32") => ({
+      last_hidden_state:
+        type === "float16"
+          ? new ort.Tensor("float16", bits, [batch, seq, head.d])
+          : new ort.Tensor("float32", values, [batch, seq, head.d]),
+      attention_mask: new ort.Tensor("int64", mask, [batch, seq]),
+    });
+    for (const pooling of ["last", "mean", "cls"] as const) {
+      const got = await runHead(
+        { ...head, input: { kind: "hidden", pooling, type: "float16" } },
+        feeds("float16"),
+      );
+      const want = await runHead({ ...head, input: { kind: "hidden", pooling } }, feeds("float32"));
+      expect(got.base.type).toBe("float32");
+      expect(Array.from(got.base.data as Float32Array)).toEqual(
+        Array.from(want.base.data as Float32Array),
+      );
+      expect(Array.from(got.proj.data as Float32Array)).toEqual(
+        Array.from(want.proj.data as Float32Array),
+      );
+    }
+  });
+
   it("rejects inconsistent options with TypeErrors", () => {
     const head = randomHead(8, 2, 2);
     expect(() =>
@@ -167,3 +225,13 @@ describe("buildHeadGraph", () => {
     );
   });
 });
+
+/** IEEE half-precision bits of a value float16 represents exactly (normal or zero). */
+function toFloat16Bits(value: number): number {
+  if (value === 0) return 0;
+  const sign = value < 0 ? 0x8000 : 0;
+  const abs = Math.abs(value);
+  const exponent = Math.floor(Math.log2(abs));
+  const mantissa = Math.round((abs / 2 ** exponent - 1) * 1024);
+  return sign | ((exponent + 15) << 10) | mantissa;
+}
