@@ -72,6 +72,8 @@ async function sha256OfFile(path: string): Promise<string> {
 
 /** A hard link where the file system allows one (a multi-GB export is not duplicated), else a copy. */
 async function place(from: string, to: string): Promise<void> {
+  // Importing into the export's own directory: the file is already where it belongs.
+  if (resolve(from) === resolve(to)) return;
   await mkdir(dirname(to), { recursive: true });
   await rm(to, { force: true });
   try {
@@ -131,6 +133,9 @@ function safeRelative(location: string, source: string): string {
 
 interface TokenizerFiles {
   config: boolean;
+  /** Whether tokenizer_config.json holds a chat_template. */
+  configTemplate: boolean;
+  /** The template of chat_template.jinja, when the config has none. */
   template: string | undefined;
   modelMaxLength: number | undefined;
 }
@@ -140,7 +145,10 @@ async function copyTokenizer(from: string, out: string): Promise<TokenizerFiles>
     throw new ImportModelError(`${from}: no tokenizer.json (--tokenizer names the directory)`);
   }
   for (const file of TOKENIZER_FILES) {
-    if (await exists(join(from, file))) await copyFile(join(from, file), join(out, file));
+    const source = join(from, file);
+    if ((await exists(source)) && resolve(source) !== resolve(out, file)) {
+      await copyFile(source, join(out, file));
+    }
   }
   let config: Record<string, unknown> | undefined;
   if (await exists(join(from, "tokenizer_config.json"))) {
@@ -153,6 +161,7 @@ async function copyTokenizer(from: string, out: string): Promise<TokenizerFiles>
   const max = config?.["model_max_length"];
   return {
     config: config !== undefined,
+    configTemplate: config?.["chat_template"] !== undefined,
     template,
     modelMaxLength: typeof max === "number" && max >= 3 && max <= 1e6 ? max : undefined,
   };
@@ -245,11 +254,7 @@ export async function importModel(options: ImportModelOptions): Promise<Imported
 
   const tokenizerDir = resolve(options.tokenizer);
   const tokenizer = await copyTokenizer(tokenizerDir, out);
-  const hasTemplate =
-    tokenizer.template !== undefined ||
-    (tokenizer.config &&
-      JSON.parse(await readFile(join(out, "tokenizer_config.json"), "utf8"))["chat_template"] !==
-        undefined);
+  const hasTemplate = tokenizer.template !== undefined || tokenizer.configTemplate;
   const encoding = pooling === "last" && hasTemplate ? "sequence" : "pair";
   if (pooling === "last" && !hasTemplate) {
     notes.push(

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -98,6 +98,27 @@ describe("importModel", () => {
     });
     expect((await stat(join(out, "model.onnx_data"))).size).toBe(
       (await stat(fixture.externalData)).size,
+    );
+  });
+
+  it("imports in place: an export directory that already holds the graph and the tokenizer", async () => {
+    const out = join(scratch, "in-place");
+    await mkdir(out, { recursive: true });
+    await copyFile(fixture.model, join(out, "model.onnx"));
+    for (const file of ["tokenizer.json", "tokenizer_config.json"]) {
+      await copyFile(join(LLAMA3_TOKENIZER_DIR, file), join(out, file));
+    }
+    await importModel({
+      onnx: join(out, "model.onnx"),
+      tokenizer: out,
+      out,
+      scoreHead: fixture.scoreHead,
+    });
+    expect(await sha256(join(out, "model.onnx"))).toBe(await sha256(fixture.model));
+    const model = await loadModelDir(out);
+    expect(model.manifest.backbone.sha256).toBe(await sha256(fixture.model));
+    expect((await stat(join(out, "tokenizer.json"))).size).toBe(
+      (await stat(join(LLAMA3_TOKENIZER_DIR, "tokenizer.json"))).size,
     );
   });
 
