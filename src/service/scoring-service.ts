@@ -88,7 +88,7 @@ export class ScoringService {
     return { user, adapter, personalized: true, staleAdapter: false, possiblyStale };
   }
 
-  /** Rewards of (prompt, response) texts as they stand, without pessimism. */
+  /** Rewards of (prompt, response) texts, without pessimism. */
   async rewards(
     user: string | undefined,
     pairs: readonly TextPair[],
@@ -251,9 +251,15 @@ export class ScoringService {
   ): Promise<{ scored: Scored; personalization: Personalization }> {
     const posterior = options.pessimism !== undefined;
     const subject = { user, field: options.userField ?? "user" };
+    // (prompt, response) as the model encodes it: unchanged for a pair model, the conversation
+    // [user: prompt, assistant: response] rendered by the template for a sequence model.
+    const rendered = texts.map((text) => ({
+      ...this.#texts.render({ prompt: text.prompt, response: text.response }, text.field ?? "item"),
+      ...(text.field === undefined ? {} : { field: text.field }),
+    }));
     const scored = await this.#score(
       texts.map(() => subject),
-      texts,
+      rendered,
       options,
       posterior,
     );

@@ -89,6 +89,24 @@ describe("a decoder reward model served as a sequence model", () => {
     }
   });
 
+  it("renders /v1/rank and /v1/compare responses as [user: prompt, assistant: response]", async () => {
+    const prompt = "Say hello.";
+    const responses = ["Hello world", "Hi", "Good morning to you"];
+    const want = await expected(responses.map((response) => ({ prompt, response })));
+    const ranked = await t.post("/v1/rank", { prompt, responses });
+    expect(ranked.status).toBe(200);
+    ranked.body.rewards.forEach((reward: number, i: number) => {
+      expect(Math.abs(reward - want.rewards[i]!)).toBeLessThan(TOLERANCE);
+    });
+    const compared = await t.post("/v1/compare", {
+      pairs: [{ prompt, a: responses[0], b: responses[1] }],
+    });
+    expect(compared.status).toBe(200);
+    expect(
+      Math.abs(compared.body.results[0].margin - (want.rewards[0]! - want.rewards[1]!)),
+    ).toBeLessThan(2 * TOLERANCE);
+  });
+
   it("refuses a truncated text when truncate is false, naming the item", async () => {
     const res = await t.post("/v1/score", { items: ITEMS, truncate: false });
     expect(res.status).toBe(400);

@@ -95,7 +95,10 @@ describe("a model that cannot run is refused at start-up, naming --model", () =>
 
   it("an input it cannot feed, an output it does not read, a width that is not d", async () => {
     const cases = [
-      [backbone({ extraInput: "position_ids" }), /declares input "position_ids"/],
+      [
+        backbone({ extraInput: "past_key_values.0.key" }),
+        /declares input "past_key_values\.0\.key"/,
+      ],
       [backbone({ intOutput: true }), /float32/],
       [backbone({ width: D + 3 }), /backbone cannot run/],
     ] as const;
