@@ -187,13 +187,10 @@ export class ScoringService {
     pairs: readonly { prompt: string; a: string; b: string }[],
     options: ScoringOptions,
   ): Promise<{ personalization: Personalization; results: Comparison[] }> {
-    // Rendered as score items are: a sequence model scores the whole conversation.
-    const texts = pairs.flatMap((pair, i) =>
-      (["a", "b"] as const).map((side) => ({
-        ...this.#texts.render({ prompt: pair.prompt, response: pair[side] }, `pairs[${i}].${side}`),
-        field: `pairs[${i}].${side}`,
-      })),
-    );
+    const texts = pairs.flatMap((pair, i) => [
+      { prompt: pair.prompt, response: pair.a, field: `pairs[${i}].a` },
+      { prompt: pair.prompt, response: pair.b, field: `pairs[${i}].b` },
+    ]);
     const beta = options.pessimism;
     const { scored, personalization } = await this.#scoreForOne(user, texts, options);
     const posterior = personalization.adapter?.posterior;
@@ -220,10 +217,7 @@ export class ScoringService {
     responses: readonly string[],
     options: ScoringOptions,
   ): Promise<Ranking> {
-    const texts = responses.map((response, i) => ({
-      ...this.#texts.render({ prompt, response }, `responses[${i}]`),
-      field: `responses[${i}]`,
-    }));
+    const texts = responses.map((response, i) => ({ prompt, response, field: `responses[${i}]` }));
     const beta = options.pessimism;
     const { scored, personalization } = await this.#scoreForOne(user, texts, options);
     const posterior = personalization.adapter?.posterior;
