@@ -99,6 +99,9 @@ describe("importModel", () => {
     expect((await stat(join(out, "model.onnx_data"))).size).toBe(
       (await stat(fixture.externalData)).size,
     );
+    const model = await loadModelDir(out);
+    expect(model.backbone.dataPath).toBe(join(out, "model.onnx_data"));
+    expect(model.backbone.source).toBe(join(out, "model.onnx"));
   });
 
   it("imports in place: an export directory that already holds the graph and the tokenizer", async () => {
