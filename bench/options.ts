@@ -7,6 +7,7 @@ export const PHASES = [
   "matrix",
   "rss100k",
   "fit",
+  "sequence",
 ] as const;
 export type Phase = (typeof PHASES)[number];
 

@@ -23,6 +23,9 @@ export const FIGURE_NAMES = [
   "fit_ms_32",
   "fit_ms_128",
   "fit_e2e_ms_32",
+  "sequence_raw_seq_per_s",
+  "sequence_server_seq_per_s",
+  "ratio_sequence_model",
 ] as const;
 
 export type FigureName = (typeof FIGURE_NAMES)[number];
@@ -93,6 +96,7 @@ export const TARGETS: readonly Target[] = [
   atLeast("ratio_unique", 0.85),
   atLeast("ratio_shared_8_users", 5),
   atLeast("ratio_openrlhf_single", 0.9),
+  atLeast("ratio_sequence_model", 0.9),
   atLeast("ratio_10k_users", 0.95),
   atLeast("matrix_user_scores_per_s", 1_000_000),
   atMost("ratio_1000_users_e2e", 1.1),

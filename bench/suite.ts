@@ -13,6 +13,7 @@ import { type BenchResult, checkTargets, emptyFigures, type Figures } from "./re
 import { runRounds } from "./rounds.js";
 import { measureRss100k, rssReport } from "./rss.js";
 import { TextCursor } from "./scenarios.js";
+import { measureSequenceModel } from "./sequence.js";
 import { ChildServer } from "./server.js";
 import { mib, round } from "./stats.js";
 import { benchTexts } from "./texts.js";
@@ -143,6 +144,13 @@ export async function runSuite(
     notes.push(report.note);
   }
 
+  if (has("sequence")) {
+    const outcome = await measureSequenceModel(d, CACHE_DIR, log);
+    Object.assign(figures, outcome.figures);
+    details["sequence_model"] = outcome.details;
+    notes.push(outcome.note);
+  }
+
   if (has("fit")) {
     log("fitter on planted pair statistics");
     const report = fitterReport(head, d.fitBudgetMs);
@@ -151,7 +159,7 @@ export async function runSuite(
     notes.push(report.note);
   }
 
-  if (needsMain || has("users10k") || has("rss100k")) {
+  if (needsMain || has("users10k") || has("rss100k") || has("sequence")) {
     notes.push(
       "Servers run as child processes (node dist/cli.js serve --device cpu, compiled first; " +
         "--log-level warn); the load generator (node:http, keep-alive) shares the cores with them.",

@@ -17,6 +17,8 @@ const FIGURE_UNITS: Partial<Record<(typeof FIGURE_NAMES)[number], string>> = {
   fit_ms_32: "ms",
   fit_ms_128: "ms",
   fit_e2e_ms_32: "ms",
+  sequence_raw_seq_per_s: "texts/s",
+  sequence_server_seq_per_s: "texts/s",
 };
 
 function show(value: number | null): string {

@@ -3,6 +3,7 @@ import { Command, Option } from "commander";
 import { registerEval } from "./commands/eval.js";
 import { registerFeatures } from "./commands/features.js";
 import { registerFit } from "./commands/fit.js";
+import { registerImportModel } from "./commands/import-model.js";
 import { registerSynth } from "./commands/synth.js";
 import {
   argText,
@@ -80,6 +81,7 @@ registerSynth(program);
 registerFeatures(program);
 registerFit(program);
 registerEval(program);
+registerImportModel(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof ConfigError) {

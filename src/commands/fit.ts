@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { Command } from "commander";
 import { DEFAULT_MODEL_DIR } from "../config.js";
+import { readHead } from "../model/head-file.js";
 import type { RankSelection } from "../training/rank-selection.js";
 import type { InitMode, ShareMode } from "../training/shared/index.js";
 import { type RankOption, type TrainHeadResult, trainHead } from "../training/train-head.js";
@@ -33,6 +34,8 @@ export interface FitCommandOptions {
   seed: number;
   cache: string;
   skipBad: boolean;
+  /** Keep the model directory's head's Θ0 and b0 (an imported reward model's own); learn B. */
+  keepTheta0?: boolean;
   /** Draw progress bars on stderr (default true). */
   progress?: boolean;
 }
@@ -47,6 +50,7 @@ export async function runFit(options: FitCommandOptions): Promise<TrainHeadResul
     skipBad: options.skipBad,
   });
   const featureSeconds = (performance.now() - started) / 1000;
+  const keepHead = options.keepTheta0 ? await readHead(features.model.headDir) : undefined;
   const bar = options.progress === false ? null : progressBar("train rounds");
   // Under --rank auto the bar runs over every k of the grid, MAX_ROUNDS_SHOWN rounds each.
   let fitted = { index: 0, count: 1 };
@@ -67,6 +71,7 @@ export async function runFit(options: FitCommandOptions): Promise<TrainHeadResul
       l2: options.l2,
       ...(options.l2User === undefined ? {} : { l2User: options.l2User }),
       seed: options.seed,
+      ...(keepHead === undefined ? {} : { keepHead }),
       onProgress: (record) =>
         bar?.update(
           fitted.index * MAX_ROUNDS_SHOWN + record.round,
@@ -103,6 +108,11 @@ export function registerFit(program: Command): void {
         "B (P-ShareLoRA) or A (ablation: report only, nothing servable is written)",
         parseShare,
         "B",
+      )
+      .option(
+        "--keep-theta0",
+        "Keep Θ0 and b0 of the model directory's head (an imported reward model's score head) and learn only B and the prior",
+        false,
       ),
   ).action(async (o: FitCommandOptions) => {
     const result = await runFit(o);

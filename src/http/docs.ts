@@ -57,7 +57,7 @@ const PROBLEM_STATUSES: Record<
   },
   409: {
     description:
-      'The stored state rules the request out: an append fit to a stale adapter\'s pairs (send all of the user\'s pairs again with "mode": "replace")',
+      'The stored state rules the request out: an append fit to a stale adapter\'s pairs (send all of the user\'s pairs again with "mode": "replace"), or a fit under a head without a shared basis (B = 0; learn B with sharelora fit --keep-theta0)',
     example: [
       "CONFLICT",
       'The stored adapter of user alice was fitted against head 0f1e2d3c4b5a6978, not the served head e91eb8da3d6dddcd; its 12 stored pair statistics cannot be recomputed for this head because raw texts are never stored. Send all of the user\'s pairs again with "mode": "replace"',

@@ -19,6 +19,14 @@ export interface HeadPrior {
   cov: Float64Array;
 }
 
+/**
+ * Where B came from, recorded in the head's metadata: "trained" by `fit`, the principal
+ * directions of Φ over calibration texts ("calibration-pca", `import-model --calibration`), or
+ * "none" (B = 0: an imported head that onboarding cannot use until `fit` learns B).
+ */
+export const HEAD_BASES = ["trained", "calibration-pca", "none"] as const;
+export type HeadBasis = (typeof HEAD_BASES)[number];
+
 export interface Head {
   d: number;
   m: number;
@@ -32,6 +40,8 @@ export interface Head {
   hash: string;
   modelId: string;
   prior?: HeadPrior;
+  /** Absent in heads written before it was recorded. */
+  basis?: HeadBasis;
 }
 
 export type HeadTensors = Pick<Head, "d" | "m" | "k" | "theta0" | "b0" | "B" | "prior">;
@@ -130,6 +140,7 @@ export function encodeHead(head: Head): Uint8Array {
     k: String(head.k),
     model_id: head.modelId,
     hash,
+    ...(head.basis === undefined ? {} : { basis: head.basis }),
   });
 }
 
@@ -180,6 +191,12 @@ export function decodeHead(bytes: Uint8Array, source: string): Head {
   if (modelId === undefined || modelId.length === 0) {
     throw new HeadFileError(`${source}: metadata model_id: expected a non-empty string`);
   }
+  const basis = metadata["basis"];
+  if (basis !== undefined && !(HEAD_BASES as readonly string[]).includes(basis)) {
+    throw new HeadFileError(
+      `${source}: metadata basis: expected one of ${HEAD_BASES.join(", ")}, got ${JSON.stringify(basis)}`,
+    );
+  }
   const allowed = new Set(["theta0", "b0", "B", "prior_mean", "prior_cov"]);
   const unexpected = Object.keys(tensors).filter((name) => !allowed.has(name));
   if (unexpected.length > 0) {
@@ -215,7 +232,12 @@ export function decodeHead(bytes: Uint8Array, source: string): Head {
       `${source}: metadata hash ${JSON.stringify(metadata["hash"])} does not match the tensors' hash ${hash}`,
     );
   }
-  return { ...head, hash, modelId };
+  return {
+    ...head,
+    hash,
+    modelId,
+    ...(basis === undefined ? {} : { basis: basis as HeadBasis }),
+  };
 }
 
 export async function readHead(dir: string): Promise<Head> {

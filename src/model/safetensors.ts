@@ -1,5 +1,12 @@
-export type DType = "F32" | "F64" | "I32" | "I64" | "U8";
-export type TensorData = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
+/** F16 and BF16 are held as their raw 16-bit patterns (Uint16Array); toFloat32 widens them. */
+export type DType = "F32" | "F64" | "F16" | "BF16" | "I32" | "I64" | "U8";
+export type TensorData =
+  | Float32Array
+  | Float64Array
+  | Int32Array
+  | BigInt64Array
+  | Uint8Array
+  | Uint16Array;
 
 export interface Tensor {
   dtype: DType;
@@ -33,18 +40,29 @@ const TENSOR_ENTRY_KEYS = ["data_offsets", "dtype", "shape"];
 // fatal: invalid UTF-8 throws; decode() without {stream} keeps no state between calls.
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
-const DTYPE_BYTES: Record<DType, number> = { F32: 4, F64: 8, I32: 4, I64: 8, U8: 1 };
+const DTYPE_BYTES: Record<DType, number> = {
+  F32: 4,
+  F64: 8,
+  F16: 2,
+  BF16: 2,
+  I32: 4,
+  I64: 8,
+  U8: 1,
+};
 
 type TypedArrayConstructor =
   | Float32ArrayConstructor
   | Float64ArrayConstructor
   | Int32ArrayConstructor
   | BigInt64ArrayConstructor
-  | Uint8ArrayConstructor;
+  | Uint8ArrayConstructor
+  | Uint16ArrayConstructor;
 
 const DTYPE_ARRAY: Record<DType, TypedArrayConstructor> = {
   F32: Float32Array,
   F64: Float64Array,
+  F16: Uint16Array,
+  BF16: Uint16Array,
   I32: Int32Array,
   I64: BigInt64Array,
   U8: Uint8Array,
@@ -52,7 +70,15 @@ const DTYPE_ARRAY: Record<DType, TypedArrayConstructor> = {
 
 // The reference implementation writes tensors by descending dtype (this order) and then by name,
 // which keeps every tensor naturally aligned; following it makes our files byte-identical to its.
-const WRITE_ORDER: Record<DType, number> = { I64: 0, F64: 1, F32: 2, I32: 3, U8: 4 };
+const WRITE_ORDER: Record<DType, number> = {
+  I64: 0,
+  F64: 1,
+  F32: 2,
+  I32: 3,
+  BF16: 4,
+  F16: 5,
+  U8: 6,
+};
 
 // The format is little-endian; typed arrays use the host order, so a big-endian host would need
 // byte swapping that this module does not implement.
@@ -399,4 +425,48 @@ export function decodeSafetensors(
     header.entries.map((entry) => [entry.name, tensorAt(bytes, header, entry)]),
   );
   return { tensors, metadata: header.metadata };
+}
+
+/** IEEE half precision bits → the number they encode (exact: every half is a float32). */
+export function halfToNumber(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  if (exponent === 0) return sign * fraction * 2 ** -24;
+  if (exponent === 0x1f) return fraction === 0 ? sign * Number.POSITIVE_INFINITY : Number.NaN;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+}
+
+/**
+ * A floating-point tensor's values as float32, exactly (F64 is rounded to float32): bfloat16 is
+ * the upper half of a float32, float16 widens without loss.
+ */
+export function toFloat32(tensor: Tensor, name = "tensor"): Float32Array {
+  switch (tensor.dtype) {
+    case "F32":
+      return Float32Array.from(tensor.data as Float32Array);
+    case "F64":
+      return Float32Array.from(tensor.data as Float64Array);
+    case "BF16": {
+      const bits = tensor.data as Uint16Array;
+      const wide = new Uint32Array(bits.length);
+      for (let i = 0; i < bits.length; i++) wide[i] = bits[i]! << 16;
+      return new Float32Array(wide.buffer);
+    }
+    case "F16":
+      return Float32Array.from(tensor.data as Uint16Array, halfToNumber);
+    default:
+      throw new TypeError(
+        `${name}: expected a floating-point tensor (F32, F64, F16 or BF16), got ${tensor.dtype}`,
+      );
+  }
+}
+
+/** A copy of one tensor from exactly its own bytes (read from a file at the entry's offsets). */
+export function tensorFromBytes(entry: TensorEntry, bytes: Uint8Array): Tensor {
+  const length = entry.end - entry.begin;
+  if (bytes.length !== length) {
+    throw new RangeError(`tensor ${entry.name}: expected ${length} bytes, got ${bytes.length}`);
+  }
+  return copyTensor(bytes, { ...entry, begin: 0, end: length });
 }

@@ -30,7 +30,9 @@ export const fitRoutes: RoutePlugin = async (app, { state, config }) => {
           `Up to ${config.fitSyncMaxPairs} pairs the fit runs before the answer (200); larger requests ` +
           "answer 202 with a job to poll at /v1/jobs/{id}. An append to a user whose adapter was " +
           "fitted against another head answers 409: its stored pair statistics cannot be recomputed " +
-          'for the served head, so send all of the user\'s pairs again with "mode": "replace".',
+          'for the served head, so send all of the user\'s pairs again with "mode": "replace". ' +
+          "A head without a shared basis (B = 0: a reward model imported without --calibration) " +
+          "answers 409 NO_SHARED_BASIS until `sharelora fit --keep-theta0` learns B.",
         tags: ["users"],
         params: userParams,
         body: fitRequest(limits),

@@ -21,7 +21,17 @@ const infoResponse = z.object({
     pooling: z.string(),
     backbone_sha256: z.string(),
   }),
-  head: z.object({ hash: z.string(), k: z.number().int(), has_population_prior: z.boolean() }),
+  head: z.object({
+    hash: z.string(),
+    k: z.number().int(),
+    has_population_prior: z.boolean(),
+    basis: z
+      .enum(["trained", "calibration-pca", "none"])
+      .optional()
+      .describe(
+        "Where B came from: trained by fit, principal directions of calibration texts, or none (B = 0: onboarding is refused until fit); absent for heads that do not record it",
+      ),
+  }),
   provider: z.string().describe("Execution provider running the backbone: cpu or cuda:N"),
   limits: z.object({
     max_items: z.number().int(),
@@ -62,7 +72,12 @@ export const infoRoutes: FastifyPluginAsyncZod<{
           pooling: manifest.pooling,
           backbone_sha256: runtime.backboneSha256,
         },
-        head: { hash: head.hash, k: head.k, has_population_prior: head.prior !== undefined },
+        head: {
+          hash: head.hash,
+          k: head.k,
+          has_population_prior: head.prior !== undefined,
+          ...(head.basis === undefined ? {} : { basis: head.basis }),
+        },
         provider: runtime.backend.provider,
         limits: {
           max_items: config.maxItems,

@@ -55,7 +55,12 @@ export const ROUTE_EXAMPLES: Readonly<Record<string, RouteExamples>> = {
           pooling: "none",
           backbone_sha256: "9b1f6c0e4f3a2d8b7c6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c",
         },
-        head: { hash: "sha256:3e7c1a9b5d2f4e60", k: 2, has_population_prior: false },
+        head: {
+          hash: "sha256:3e7c1a9b5d2f4e60",
+          k: 2,
+          has_population_prior: false,
+          basis: "trained",
+        },
         provider: "cpu",
         limits: {
           max_items: 256,

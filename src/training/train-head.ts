@@ -53,6 +53,12 @@ export interface TrainHeadOptions {
   /** Ridge on each user's W (default l2); only √(l2·l2User) matters for B·W_i. */
   l2User?: number;
   seed?: number;
+  /**
+   * A head whose Θ0 and b0 stay as they are (`fit --keep-theta0`, e.g. an imported reward
+   * model's score head): only B and the population prior are learned, so the written head's Θ0
+   * and b0 are this head's, bit for bit.
+   */
+  keepHead?: Head;
   onProgress?: (record: RoundRecord) => void;
   /** Told before each k of `--rank auto` is fitted. */
   onRank?: (k: number, index: number, count: number) => void;
@@ -76,6 +82,12 @@ export async function trainHead(options: TrainHeadOptions): Promise<TrainHeadRes
   const { d, m, modelId, dataset } = options.features;
   const share = options.share ?? "B";
   const seed = options.seed ?? 0;
+  const kept = options.keepHead;
+  if (kept !== undefined && (kept.d !== d || kept.m !== m)) {
+    throw new TypeError(
+      `keepHead: expected a head of d = ${d}, m = ${m} (the model's), got d = ${kept.d}, m = ${kept.m}`,
+    );
+  }
   const users = groupByUser(dataset);
   const data = buildSharedData(users, d, m, { seed });
   const rank = options.rank ?? DEFAULT_FIT_RANK;
@@ -85,6 +97,7 @@ export async function trainHead(options: TrainHeadOptions): Promise<TrainHeadRes
     l2: options.l2 ?? DEFAULT_L2,
     ...(options.l2User === undefined ? {} : { l2User: options.l2User }),
     seed,
+    ...(kept === undefined ? {} : { fixedTheta0: Float64Array.from(kept.theta0) }),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   };
   let rankSelection: RankSelection | null = null;
@@ -101,7 +114,7 @@ export async function trainHead(options: TrainHeadOptions): Promise<TrainHeadRes
   let adaptersWritten = 0;
   await mkdir(options.out, { recursive: true });
   if (model.share === "B") {
-    head = toHead(model, modelId);
+    head = toHead(model, modelId, kept);
     await writeHead(options.out, head);
     if (options.adapters !== null) {
       const store = await openAdapterStore(
@@ -143,6 +156,7 @@ export async function trainHead(options: TrainHeadOptions): Promise<TrainHeadRes
     train_pairs: data.users.reduce((s, u) => s + u.train.count, 0),
     validation_pairs: data.users.reduce((s, u) => s + u.validation.count, 0),
     head_hash: head?.hash ?? null,
+    kept_theta0: kept !== undefined,
     servable: head !== null,
     adapters: head === null || options.adapters === null ? null : portablePath(options.adapters),
     adapters_written: adaptersWritten,
@@ -153,17 +167,17 @@ export async function trainHead(options: TrainHeadOptions): Promise<TrainHeadRes
   return { model, head, report, rankSelection, adaptersWritten, seconds };
 }
 
-function toHead(model: SharedModel & { share: "B" }, modelId: string): Head {
+function toHead(model: SharedModel & { share: "B" }, modelId: string, kept?: Head): Head {
   const tensors: HeadTensors = {
     d: model.d,
     m: model.m,
     k: model.k,
-    theta0: Float32Array.from(model.theta0),
-    b0: model.b0,
+    theta0: kept === undefined ? Float32Array.from(model.theta0) : Float32Array.from(kept.theta0),
+    b0: kept === undefined ? model.b0 : kept.b0,
     B: Float32Array.from(model.B),
     prior: { mean: Float64Array.from(model.prior.mean), cov: Float64Array.from(model.prior.cov) },
   };
-  return { ...tensors, hash: computeHeadHash(tensors), modelId };
+  return { ...tensors, hash: computeHeadHash(tensors), modelId, basis: "trained" };
 }
 
 /**

@@ -138,8 +138,10 @@ describe("bench plumbing", () => {
       "matrix",
       "rss100k",
       "fit",
+      "sequence",
     ]);
     expect(resolvePhases(undefined, true)).not.toContain("rss100k");
+    expect(resolvePhases("sequence", true)).toEqual(["sequence"]);
     expect(resolvePhases("shared", true)).toEqual(["raw", "shared"]);
     expect(resolvePhases("rss100k,fit", true)).toEqual(["rss100k", "fit"]);
     expect(resolvePhases("matrix,openrlhf", true)).toEqual(["raw", "openrlhf", "matrix"]);

@@ -36,6 +36,7 @@ export interface InitSettings {
   l2Theta0: number;
   warmupIterations: number;
   seed: number;
+  fixedTheta0?: Float64Array;
 }
 
 export function initialFactors(stack: DeltaStack, settings: InitSettings): InitialFactors {
@@ -50,8 +51,9 @@ export function initialFactors(stack: DeltaStack, settings: InitSettings): Initi
 
 export function initialTheta0(
   stack: DeltaStack,
-  settings: Pick<InitSettings, "init" | "l2Theta0" | "warmupIterations">,
+  settings: Pick<InitSettings, "init" | "l2Theta0" | "warmupIterations" | "fixedTheta0">,
 ): Float64Array {
+  if (settings.fixedTheta0 !== undefined) return Float64Array.from(settings.fixedTheta0);
   if (settings.init === "random") return new Float64Array(stack.d * stack.m);
   return fitGlobalHead(stack, {
     l2: settings.l2Theta0,

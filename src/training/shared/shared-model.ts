@@ -22,6 +22,11 @@ export interface TrainSharedOptions {
   /** Refit Θ0 jointly with the shared factor in each round (default true). */
   refitTheta0?: boolean;
   /**
+   * Θ0 (d×m) held fixed throughout, e.g. an imported reward model's own head: no global fit is
+   * run, B starts from the users' gradients at this Θ0, and refitTheta0 is off.
+   */
+  fixedTheta0?: Float64Array;
+  /**
    * Fits again with a stronger l2User (×3 each time) while no round beats the global head on
    * validation, at most this many times (default 3; 0 never).
    */

@@ -11,6 +11,7 @@ export interface TrainSettings {
   l2Theta0: number;
   l2User: number;
   refitTheta0: boolean;
+  fixedTheta0?: Float64Array;
   seed: number;
   maxRounds: number;
   patience: number;
@@ -74,7 +75,8 @@ export function resolveTrainSettings(options: TrainSharedOptions, d: number): Tr
     l2,
     l2Theta0,
     l2User,
-    refitTheta0: options.refitTheta0 ?? true,
+    refitTheta0: options.fixedTheta0 === undefined && (options.refitTheta0 ?? true),
+    ...(options.fixedTheta0 === undefined ? {} : { fixedTheta0: fixedTheta0(options, d) }),
     seed,
     maxRounds,
     patience,
@@ -82,4 +84,15 @@ export function resolveTrainSettings(options: TrainSharedOptions, d: number): Tr
     userRidgeRetries,
     onProgress,
   };
+}
+
+function fixedTheta0(options: TrainSharedOptions, d: number): Float64Array {
+  const theta0 = options.fixedTheta0!;
+  if (!(theta0 instanceof Float64Array) || theta0.length % d !== 0 || theta0.length === 0) {
+    throw new TypeError(`fixedTheta0: expected a Float64Array of d×m values (d = ${d})`);
+  }
+  if ((options.share ?? "B") !== "B") {
+    throw new TypeError("fixedTheta0: only share B keeps Θ0 fixed");
+  }
+  return theta0;
 }
