@@ -22,7 +22,7 @@ import { pairedRatios, rates, type Sample, sampled, windows } from "./samples.js
 import { type BatchedRunLength, scoreBody, TextCursor } from "./scenarios.js";
 import { ChildServer } from "./server.js";
 import { median, ratioOfMedians, round } from "./stats.js";
-import { benchTexts } from "./texts.js";
+import { type BenchText, benchTexts } from "./texts.js";
 
 /**
  * Requests carry SEQUENCE_ITEMS never-seen conversations each, as an RLHF trainer sends a
@@ -49,21 +49,31 @@ function distinctLoad(
   });
 }
 
-/** onnxruntime on the fixture's graph and the head graph, fed as transformers feeds a decoder. */
+/**
+ * onnxruntime on the fixture's graph and the head graph, fed as transformers feeds a decoder.
+ * From `texts` each batch's conversations are rendered with the chat template and tokenized
+ * inside the timed loop, as a script scoring texts with onnxruntime must; from `ids` they were
+ * tokenized ahead of time, so only the two graphs are timed.
+ */
 class SequenceRawRunner {
   readonly #backbone: ort.InferenceSession;
   readonly #head: ort.InferenceSession;
+  readonly #texts: BenchText[];
   readonly #sequences: number[][];
+  readonly #encode: (text: BenchText) => number[];
   #next = 0;
 
   private constructor(
     backbone: ort.InferenceSession,
     head: ort.InferenceSession,
-    seqs: number[][],
+    texts: BenchText[],
+    encode: (text: BenchText) => number[],
   ) {
     this.#backbone = backbone;
     this.#head = head;
-    this.#sequences = seqs;
+    this.#texts = texts;
+    this.#encode = encode;
+    this.#sequences = texts.map(encode);
   }
 
   static async create(modelDir: string): Promise<SequenceRawRunner> {
@@ -71,9 +81,8 @@ class SequenceRawRunner {
     const { manifest } = model;
     const tokenizer = await createTokenizer(manifest, model.dir);
     const renderer = createModelRenderer(manifest, tokenizer);
-    const sequences = benchTexts("rawseq", 0, 2048).map(
-      (t) => tokenizer.encodeSequence(renderer.renderSequence(t), manifest.max_length).ids,
-    );
+    const encode = (text: BenchText) =>
+      tokenizer.encodeSequence(renderer.renderSequence(text), manifest.max_length).ids;
     const head = await readHead(model.headDir);
     const options: ort.InferenceSession.SessionOptions = {
       executionProviders: ["cpu"],
@@ -92,28 +101,35 @@ class SequenceRawRunner {
     return new SequenceRawRunner(
       backbone,
       await ort.InferenceSession.create(headGraph, options),
-      sequences,
+      benchTexts("rawseq", 0, 2048),
+      encode,
     );
   }
 
-  async measure(batch: number, durationMs: number, warmup = true): Promise<number> {
-    if (warmup) await this.#runBatch(batch);
+  async measure(
+    batch: number,
+    durationMs: number,
+    from: "texts" | "ids",
+    warmup = true,
+  ): Promise<number> {
+    if (warmup) await this.#runBatch(batch, from);
     let done = 0;
     const started = performance.now();
     let elapsed = 0;
     while (elapsed < durationMs || done === 0) {
-      await this.#runBatch(batch);
+      await this.#runBatch(batch, from);
       done += batch;
       elapsed = performance.now() - started;
     }
     return (done / elapsed) * 1000;
   }
 
-  async #runBatch(n: number): Promise<void> {
+  async #runBatch(n: number, from: "texts" | "ids"): Promise<void> {
     const rows: number[][] = [];
     let length = 0;
     for (let b = 0; b < n; b++) {
-      const ids = this.#sequences[this.#next]!;
+      const ids =
+        from === "ids" ? this.#sequences[this.#next]! : this.#encode(this.#texts[this.#next]!);
       this.#next = (this.#next + 1) % this.#sequences.length;
       rows.push(ids);
       length = Math.max(length, ids.length);
@@ -176,7 +192,7 @@ export async function measureSequenceModel(
   try {
     const calibration: { batch: number; seqPerS: number }[] = [];
     for (const batch of RAW_BATCHES) {
-      calibration.push({ batch, seqPerS: await raw.measure(batch, d.rawCalibrationMs) });
+      calibration.push({ batch, seqPerS: await raw.measure(batch, d.rawCalibrationMs, "texts") });
     }
     const best = calibration.reduce((a, b) => (b.seqPerS > a.seqPerS ? b : a));
     log(`sequence raw: best batch ${best.batch} (${best.seqPerS.toFixed(1)} texts/s)`);
@@ -194,10 +210,12 @@ export async function measureSequenceModel(
       maxDurationMs: 0,
     });
     const rawRuns: number[] = [];
+    const graphRuns: number[] = [];
     const samples: Sample[] = [];
     const singles: Sample[] = [];
     const measureRaw = async () => {
-      rawRuns.push(await raw.measure(best.batch, d.rawRoundMs, false));
+      rawRuns.push(await raw.measure(best.batch, d.rawRoundMs, "texts", false));
+      graphRuns.push(await raw.measure(best.batch, d.rawRoundMs, "ids", false));
     };
     for (let r = 0; r < d.rounds; r++) {
       log(`sequence round ${r + 1} of ${d.rounds}`);
@@ -229,6 +247,11 @@ export async function measureSequenceModel(
         })),
         raw_batch: best.batch,
         raw_runs: rawRuns.map((x) => round(x, 2)),
+        graphs_only: {
+          runs: graphRuns.map((x) => round(x, 2)),
+          ratio: round(ratioOfMedians(rates(samples), graphRuns), 3),
+          paired_ratios: pairedRatios(samples, graphRuns),
+        },
         server_runs: rates(samples),
         windows: windows(samples),
         paired_ratios: pairedRatios(samples, rawRuns),
@@ -244,9 +267,11 @@ export async function measureSequenceModel(
         "tokenizer and chat template, pooling last) imported with import-model; " +
         `${SEQUENCE_CONCURRENCY} concurrent clients, each request ${SEQUENCE_ITEMS} never-seen ` +
         "{prompt, response} items, global reward, over onnxruntime running the same graph and " +
-        "head graph on the same kind of conversations rendered and tokenized ahead of time, at " +
-        "its best batch size; details.one_text_per_request has the same with one text per " +
-        `request from ${SINGLE_CONCURRENCY} clients (per-request HTTP work dominates a model this small).`,
+        "head graph at its best batch size, on conversations it renders with the same chat " +
+        "template and tokenizes with the same tokenizer as it goes; details.graphs_only has the " +
+        "server over onnxruntime on conversations tokenized ahead of time (the two graphs alone), " +
+        `details.one_text_per_request the server with one text per request from ${SINGLE_CONCURRENCY} ` +
+        "clients (per-request HTTP work dominates a model this small).",
     };
   } finally {
     await server?.stop();
