@@ -34,6 +34,8 @@ export interface EvaluationOptions extends SeenSettings {
   /** The true attributes as features (synth data only). */
   attributes: FeatureSet | null;
   bayes: BayesReference | null;
+  /** New users' true log-odds per pair (synthetic data), for the coverage of the pessimistic bound. */
+  newUserTruth?: ReadonlyMap<string, Float64Array> | null;
   quick: boolean;
   log?: (message: string) => void;
 }
@@ -96,6 +98,7 @@ export function evaluate(options: EvaluationOptions): EvaluationResult {
       draws,
       seed: settings.seed,
       l2: settings.l2,
+      ...(options.newUserTruth ? { truth: options.newUserTruth } : {}),
     });
   }
 
