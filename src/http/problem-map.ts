@@ -36,6 +36,7 @@ const SERVICE_PROBLEMS: Record<ServiceErrorCode, ProblemCode> = {
   UNKNOWN_USER: "USER_NOT_FOUND",
   STALE_ADAPTER: "CONFLICT",
   INVALID_FIT: "INVALID_REQUEST",
+  INVALID_QUERY: "INVALID_REQUEST",
 };
 
 /** The backbone queue's 429, for the early refusal and for a text the batcher turned away. */

@@ -9,7 +9,9 @@ export type ServiceErrorCode =
   /** An append fit of a user whose stored pairs belong to another head: resend them, replacing. */
   | "STALE_ADAPTER"
   /** The fit, at the l2 the client gave, yields an adapter the server refuses to store. */
-  | "INVALID_FIT";
+  | "INVALID_FIT"
+  /** A queries request whose indices or n do not fit its candidates. */
+  | "INVALID_QUERY";
 
 /** What the service layer itself fails with; the web layer maps each code to its problem. */
 export class ServiceError extends CodedError<ServiceErrorCode> {
