@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, Option } from "commander";
 import { registerEval } from "./commands/eval.js";
+import { registerEvalActive } from "./commands/eval-active.js";
 import { registerFeatures } from "./commands/features.js";
 import { registerFit } from "./commands/fit.js";
 import { registerSynth } from "./commands/synth.js";
@@ -80,6 +81,7 @@ registerSynth(program);
 registerFeatures(program);
 registerFit(program);
 registerEval(program);
+registerEvalActive(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof ConfigError) {
