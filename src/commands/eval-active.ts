@@ -52,7 +52,10 @@ export async function runEvalActive(options: EvalActiveOptions): Promise<ReplayR
   if (options.json) await writeFile(options.json, `${JSON.stringify(result, null, 2)}\n`);
   if (options.svg) {
     const asked = result.questions.slice(1);
-    const series: PlotSeries[] = result.curves.map((c) => ({ label: c.strategy, values: c.accuracy.slice(1) }));
+    const series: PlotSeries[] = result.curves.map((c) => ({
+      label: c.strategy,
+      values: c.accuracy.slice(1),
+    }));
     series.push({
       label: "global (no question)",
       values: asked.map(() => result.curves[0]!.accuracy[0]!),
