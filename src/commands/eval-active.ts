@@ -96,7 +96,7 @@ export function registerEvalActive(program: Command): void {
     .option("--model <dir>", "Model directory", DEFAULT_MODEL_DIR)
     .option("--head <dir>", "Head directory (default: the model's own head)")
     .requiredOption("--candidates <file>", "candidates.jsonl written by `sharelora synth`")
-    .option("--seeds <n>", "Seeds to average over", parsePositiveInteger("--seeds"), 5)
+    .option("--seeds <n>", "Seeds to average over", parsePositiveInteger("--seeds"), 10)
     .option("--per-round <n>", "Questions asked per round", parsePositiveInteger("--per-round"), 4)
     .option("--rounds <n>", "Rounds", parsePositiveInteger("--rounds"), 4)
     .option("--cache <dir>", "Feature cache directory", DEFAULT_FEATURE_CACHE)
