@@ -135,6 +135,8 @@ export function evaluate(options: EvaluationOptions): EvaluationResult {
             draws,
             seed: settings.seed,
             l2: settings.l2,
+            // The same users and pairs, so the same true log-odds: here the model is well specified.
+            ...(options.newUserTruth ? { truth: options.newUserTruth } : {}),
           });
     attributes = { seen: attributeSeen, newUsers: attributeCurve, rank };
   }
