@@ -7,6 +7,7 @@ export const PHASES = [
   "matrix",
   "rss100k",
   "fit",
+  "queries",
 ] as const;
 export type Phase = (typeof PHASES)[number];
 
@@ -39,6 +40,8 @@ export interface Durations {
   rssIdleMs: number;
   fitBudgetMs: number;
   fitEndToEndRuns: number;
+  /** queries: timed requests once the candidates' features are cached. */
+  queryRuns: number;
 }
 
 export const RAW_BATCHES = [1, 8, 32, 64] as const;
@@ -60,6 +63,7 @@ export function durations(quick: boolean): Durations {
         rssIdleMs: 3000,
         fitBudgetMs: 400,
         fitEndToEndRuns: 1,
+        queryRuns: 10,
       }
     : {
         rounds: 3,
@@ -76,6 +80,7 @@ export function durations(quick: boolean): Durations {
         rssIdleMs: 5000,
         fitBudgetMs: 1500,
         fitEndToEndRuns: 3,
+        queryRuns: 30,
       };
 }
 

@@ -23,6 +23,7 @@ export const FIGURE_NAMES = [
   "fit_ms_32",
   "fit_ms_128",
   "fit_e2e_ms_32",
+  "queries_ms_64x8",
 ] as const;
 
 export type FigureName = (typeof FIGURE_NAMES)[number];
@@ -96,6 +97,11 @@ export const TARGETS: readonly Target[] = [
   atLeast("ratio_10k_users", 0.95),
   atLeast("matrix_user_scores_per_s", 1_000_000),
   atMost("ratio_1000_users_e2e", 1.1),
+  {
+    figure: "queries_ms_64x8",
+    text: "< 20",
+    met: (f) => (f.queries_ms_64x8 === null ? null : f.queries_ms_64x8 < 20),
+  },
   {
     figure: "rss_mib_100k_adapters",
     text: "≤ rss_budget_mib",

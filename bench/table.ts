@@ -17,6 +17,7 @@ const FIGURE_UNITS: Partial<Record<(typeof FIGURE_NAMES)[number], string>> = {
   fit_ms_32: "ms",
   fit_ms_128: "ms",
   fit_e2e_ms_32: "ms",
+  queries_ms_64x8: "ms",
 };
 
 function show(value: number | null): string {
