@@ -6,7 +6,7 @@ import {
   generateCandidates,
 } from "./candidates.js";
 import { generateSynth } from "./generate-synth.js";
-import type { SynthDataset, SynthOptions, SynthRow } from "./synth-types.js";
+import type { SynthDataset, SynthOptions } from "./synth-types.js";
 
 export interface SynthFiles {
   readonly train: string;
