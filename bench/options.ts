@@ -8,6 +8,7 @@ export const PHASES = [
   "rss100k",
   "fit",
   "sequence",
+  "queries",
 ] as const;
 export type Phase = (typeof PHASES)[number];
 
@@ -40,6 +41,8 @@ export interface Durations {
   rssIdleMs: number;
   fitBudgetMs: number;
   fitEndToEndRuns: number;
+  /** queries: timed requests once the candidates' features are cached. */
+  queryRuns: number;
 }
 
 export const RAW_BATCHES = [1, 8, 32, 64] as const;
@@ -61,6 +64,7 @@ export function durations(quick: boolean): Durations {
         rssIdleMs: 3000,
         fitBudgetMs: 400,
         fitEndToEndRuns: 1,
+        queryRuns: 10,
       }
     : {
         rounds: 3,
@@ -77,6 +81,7 @@ export function durations(quick: boolean): Durations {
         rssIdleMs: 5000,
         fitBudgetMs: 1500,
         fitEndToEndRuns: 3,
+        queryRuns: 30,
       };
 }
 

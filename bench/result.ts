@@ -26,6 +26,7 @@ export const FIGURE_NAMES = [
   "sequence_raw_seq_per_s",
   "sequence_server_seq_per_s",
   "ratio_sequence_model",
+  "queries_ms_64x8",
 ] as const;
 
 export type FigureName = (typeof FIGURE_NAMES)[number];
@@ -100,6 +101,11 @@ export const TARGETS: readonly Target[] = [
   atLeast("ratio_10k_users", 0.95),
   atLeast("matrix_user_scores_per_s", 1_000_000),
   atMost("ratio_1000_users_e2e", 1.1),
+  {
+    figure: "queries_ms_64x8",
+    text: "< 20",
+    met: (f) => (f.queries_ms_64x8 === null ? null : f.queries_ms_64x8 < 20),
+  },
   {
     figure: "rss_mib_100k_adapters",
     text: "≤ rss_budget_mib",

@@ -8,6 +8,7 @@ import { ensureStoreFixture, type HeadShape } from "./adapters.js";
 import { fitterReport, timeEndToEndFit } from "./fit.js";
 import { describeMachine } from "./machine.js";
 import { type BenchOptions, durations, type Phase, RAW_BATCHES } from "./options.js";
+import { timeQueries } from "./queries.js";
 import { RawRunner } from "./raw.js";
 import { type BenchResult, checkTargets, emptyFigures, type Figures } from "./result.js";
 import { runRounds } from "./rounds.js";
@@ -67,7 +68,12 @@ export async function runSuite(
 
   const needsUsers = has("shared") || has("openrlhf") || has("users10k") || has("matrix");
   const needsMain =
-    has("unique") || has("shared") || has("openrlhf") || has("matrix") || has("fit");
+    has("unique") ||
+    has("shared") ||
+    has("openrlhf") ||
+    has("matrix") ||
+    has("fit") ||
+    has("queries");
   let adaptersDir: string | undefined;
   let scratchDir: string | undefined;
   if (needsUsers) {
@@ -122,6 +128,21 @@ export async function runSuite(
       if (e2e.ms === null) notes.push(`fit_e2e_ms_32: ${e2e.note}`);
       for (let run = 0; run < d.fitEndToEndRuns; run++) {
         await main.client.delete(`/v1/users/${user(run)}`);
+      }
+    }
+
+    if (main && has("queries")) {
+      log("choosing 8 queries from 64 prompts × 8 responses over HTTP, features cached");
+      const user = `bench-queries-${process.pid}`;
+      const timing = await timeQueries(main.client, user, d.queryRuns);
+      figures.queries_ms_64x8 = timing.ms === null ? null : round(timing.ms, 2);
+      if (timing.ms === null) notes.push(`queries_ms_64x8: ${timing.note}`);
+      else {
+        notes.push(
+          "queries_ms_64x8: POST /v1/users/:user/queries, 8 pairs by information gain from 64 " +
+            "prompts × 8 responses (1,792 pairs), all texts in the feature cache, a user without an " +
+            "adapter (population prior); median over the timed runs, the HTTP round trip included.",
+        );
       }
     }
   } finally {

@@ -19,6 +19,7 @@ const FIGURE_UNITS: Partial<Record<(typeof FIGURE_NAMES)[number], string>> = {
   fit_e2e_ms_32: "ms",
   sequence_raw_seq_per_s: "texts/s",
   sequence_server_seq_per_s: "texts/s",
+  queries_ms_64x8: "ms",
 };
 
 function show(value: number | null): string {

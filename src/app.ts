@@ -16,6 +16,7 @@ import { serverOptions } from "./http/server-options.js";
 import { fitRoutes } from "./routes/fit.js";
 import { healthRoutes } from "./routes/health.js";
 import { infoRoutes } from "./routes/info.js";
+import { queryRoutes } from "./routes/queries.js";
 import { scoringRoutes } from "./routes/scoring.js";
 import { shapedRoutes } from "./routes/shaped.js";
 import { trainerRoutes } from "./routes/trainers.js";
@@ -70,6 +71,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(shapedRoutes, { state, config });
   await app.register(userRoutes, { state });
   await app.register(fitRoutes, { state, config });
+  await app.register(queryRoutes, { state, config });
   await app.register(trainerRoutes, { state, config });
   return app;
 }

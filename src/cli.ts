@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, Option } from "commander";
 import { registerEval } from "./commands/eval.js";
+import { registerEvalActive } from "./commands/eval-active.js";
 import { registerFeatures } from "./commands/features.js";
 import { registerFit } from "./commands/fit.js";
 import { registerImportModel } from "./commands/import-model.js";
@@ -82,6 +83,7 @@ registerFeatures(program);
 registerFit(program);
 registerEval(program);
 registerImportModel(program);
+registerEvalActive(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof ConfigError) {

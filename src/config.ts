@@ -219,6 +219,12 @@ export const SETTINGS = {
     help: "Most preference pairs in one fit request (413 beyond)",
     arg: "n",
   },
+  maxQueryTexts: {
+    schema: int(2),
+    default: 1024,
+    help: "Most candidate responses, over all candidates, in one /v1/users/{user}/queries request (413 beyond)",
+    arg: "n",
+  },
   maxStoredPairs: {
     schema: int(1),
     default: 1024,

@@ -16,6 +16,7 @@ import { asSetting, checkAdapterDirectory, startBackend, warmUp } from "./prefli
 import { type FitObserver, FitService } from "./service/fit-service.js";
 import { ItemTexts } from "./service/item-texts.js";
 import { JobRegistry } from "./service/jobs.js";
+import { QueryService } from "./service/query-service.js";
 import { ScoringService } from "./service/scoring-service.js";
 import { Uncertainty } from "./service/uncertainty.js";
 import { UserService } from "./service/user-service.js";
@@ -35,6 +36,7 @@ export interface Runtime {
   readonly users: UserService;
   readonly fits: FitService;
   readonly jobs: JobRegistry;
+  readonly queries: QueryService;
   close(): Promise<void>;
 }
 
@@ -158,6 +160,7 @@ export async function createRuntime(
     observer: hooks,
   });
   const jobs = new JobRegistry();
+  const queries = new QueryService({ engine, adapters, head });
   return {
     modelId: manifest.id,
     backboneSha256: model.backbone.sha256,
@@ -172,6 +175,7 @@ export async function createRuntime(
     users,
     fits,
     jobs,
+    queries,
     async close() {
       await jobs.drain();
       await engine.drain();

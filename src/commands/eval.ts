@@ -12,6 +12,7 @@ import {
   markdownReport,
   readBayesBeside,
 } from "../training/eval/index.js";
+import { readPlantedBeside, trueLogOdds } from "../training/eval/planted-truth.js";
 import { rankSelectionMarkdown } from "../training/eval/rank-selection-report.js";
 import {
   DEFAULT_STUDY_SEEDS,
@@ -77,10 +78,13 @@ export async function runEval(options: EvalCommandOptions): Promise<EvaluationRe
     attributeTrain !== null && attributeTest !== null
       ? { ...ATTRIBUTE_SHAPE, train: attributeTrain, test: attributeTest, newUsers: attributeNew }
       : null;
+  const planted = newUsers === undefined ? null : await readPlantedBeside(options.test);
+  const newUserTruth = planted === null ? null : trueLogOdds(planted, newUsers!.rows);
   const result = evaluate({
     features: set,
     attributes,
     bayes,
+    newUserTruth,
     quick: options.quick,
     rank: options.rank,
     l2: options.l2,

@@ -1,4 +1,8 @@
 import type { Command } from "commander";
+import {
+  DEFAULT_CANDIDATE_PROMPTS,
+  DEFAULT_CANDIDATE_RESPONSES,
+} from "../training/synth/candidates.js";
 import { DEFAULT_SYNTH_OPTIONS, writeSynth } from "../training/synth/index.js";
 
 const int = (value: string) => {
@@ -21,7 +25,7 @@ export function registerSynth(program: Command): void {
     .description("Write a synthetic text-preference dataset with a planted low-rank user subspace")
     .requiredOption(
       "--out <dir>",
-      "Output directory (train.jsonl, test.jsonl, newusers.jsonl, bayes.json)",
+      "Output directory (train.jsonl, test.jsonl, newusers.jsonl, bayes.json, candidates.jsonl)",
     )
     .option("--users <n>", "Seen users", int, DEFAULT_SYNTH_OPTIONS.users)
     .option("--pairs <n>", "Training pairs per seen user", int, DEFAULT_SYNTH_OPTIONS.pairsPerUser)
@@ -50,6 +54,18 @@ export function registerSynth(program: Command): void {
       positive,
       DEFAULT_SYNTH_OPTIONS.disagreement,
     )
+    .option(
+      "--candidates <n>",
+      "Candidate prompts per new user and split (pool, test) in candidates.jsonl",
+      int,
+      DEFAULT_CANDIDATE_PROMPTS,
+    )
+    .option(
+      "--candidate-responses <r>",
+      "Responses per candidate prompt",
+      int,
+      DEFAULT_CANDIDATE_RESPONSES,
+    )
     .option("--seed <s>", "Seed", int, DEFAULT_SYNTH_OPTIONS.seed)
     .action(async (o) => {
       const { files, dataset } = await writeSynth(o.out, {
@@ -61,6 +77,8 @@ export function registerSynth(program: Command): void {
         rank: o.rank,
         seed: o.seed,
         disagreement: o.disagreement,
+        candidatePrompts: o.candidates,
+        candidateResponses: o.candidateResponses,
       });
       process.stdout.write(
         `${JSON.stringify({ files, rows: { train: dataset.train.length, test: dataset.test.length, newusers: dataset.newUsers.length }, bayes: dataset.bayes }, null, 2)}\n`,

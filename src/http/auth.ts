@@ -22,6 +22,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   "POST /classify": ["score"],
   "POST /v1/classify": ["score"],
   "POST /v1/users/:user/fit": ["fit"],
+  "POST /v1/users/:user/queries": ["fit"],
   "GET /v1/jobs/:id": ["fit"],
   "GET /v1/users/:user": ["fit", "admin"],
   "DELETE /v1/users/:user": ["admin"],

@@ -21,6 +21,7 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   "GET /v1/users/:user/adapter": "exportAdapter",
   "PUT /v1/users/:user/adapter": "importAdapter",
   "POST /v1/users/:user/fit": "fitUser",
+  "POST /v1/users/:user/queries": "chooseQueries",
   "GET /v1/jobs/:id": "getJob",
 };
 

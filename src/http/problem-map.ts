@@ -37,6 +37,7 @@ const SERVICE_PROBLEMS: Record<ServiceErrorCode, ProblemCode> = {
   STALE_ADAPTER: "CONFLICT",
   INVALID_FIT: "INVALID_REQUEST",
   NO_SHARED_BASIS: "CONFLICT",
+  INVALID_QUERY: "INVALID_REQUEST",
 };
 
 /** The backbone queue's 429, for the early refusal and for a text the batcher turned away. */

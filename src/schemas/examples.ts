@@ -217,6 +217,36 @@ export const ROUTE_EXAMPLES: Readonly<Record<string, RouteExamples>> = {
       202: { job_id: JOB_ID, status_url: `/v1/jobs/${JOB_ID}`, n_new_pairs: 2000 },
     },
   },
+  "POST /v1/users/:user/queries": {
+    params: { user: USER },
+    body: {
+      candidates: [
+        { prompt: PROMPT, responses: [GOOD, BAD, "Rain falls. Streets shine."] },
+        {
+          prompt: "Explain DNS",
+          responses: ["It maps names to addresses.", "- resolver\n- root\n- TLD"],
+        },
+      ],
+      n: 2,
+      strategy: "information",
+      exclude: [{ candidate: 0, a: 0, b: 1 }],
+    },
+    responses: {
+      200: {
+        user: USER,
+        personalized: true,
+        adapter_version: 3,
+        stale_adapter: false,
+        strategy: "information",
+        available_pairs: 4,
+        excluded_pairs: 1,
+        queries: [
+          { candidate: 1, a: 0, b: 1, information_gain: 0.41, p_a: 0.38 },
+          { candidate: 0, a: 1, b: 2, information_gain: 0.17, p_a: 0.71 },
+        ],
+      },
+    },
+  },
   "GET /v1/jobs/:id": {
     params: { id: JOB_ID },
     responses: {

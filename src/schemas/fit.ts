@@ -17,7 +17,7 @@ export function fitRequest(limits: Limits) {
         .positive()
         .optional()
         .describe(
-          "Prior strength (λ, or τ with a population prior); chosen by cross-validation when left out",
+          "Prior strength (λ, or τ with a population prior); when left out, the one of highest Laplace evidence (with a log-normal hyperprior around 1)",
         ),
     })
     .strict();
@@ -30,7 +30,9 @@ export const fitResult = z.object({
   train_accuracy: z.number(),
   cv_accuracy: z
     .number()
-    .describe("Cross-validated held-out accuracy (leave-one-out when n ≤ 24, else 5-fold)"),
+    .describe(
+      "Cross-validated held-out accuracy at the chosen strength (leave-one-out when n ≤ 24, else 5-fold)",
+    ),
   global_accuracy: z.number().describe("Accuracy of the global reward on the same pairs"),
   log_likelihood: z.number().describe("Σ log σ(margin) over the pairs at the fitted W"),
   l2: z.number().describe("The prior strength used"),

@@ -11,7 +11,9 @@ export type ServiceErrorCode =
   /** The fit, at the l2 the client gave, yields an adapter the server refuses to store. */
   | "INVALID_FIT"
   /** The head's B is 0 (an imported head without calibration): no W can change any reward. */
-  | "NO_SHARED_BASIS";
+  | "NO_SHARED_BASIS"
+  /** A queries request whose indices or n do not fit its candidates. */
+  | "INVALID_QUERY";
 
 /** What the service layer itself fails with; the web layer maps each code to its problem. */
 export class ServiceError extends CodedError<ServiceErrorCode> {

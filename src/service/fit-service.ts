@@ -5,12 +5,9 @@ import type { FeatureEngine, TextPair } from "../inference/engine.js";
 import { InferenceError } from "../inference/errors.js";
 import type { CachedFeatures } from "../inference/feature-cache.js";
 import type { Head } from "../model/head-file.js";
-import {
-  crossValidatePrior,
-  fitWithCrossValidation,
-  type PriorSpec,
-} from "../training/cross-validation.js";
+import { crossValidatePrior } from "../training/cross-validation.js";
 import { globalAccuracy, type PairStats } from "../training/logistic-fit.js";
+import { type EvidencePriorSpec, fitWithEvidence } from "../training/prior-evidence.js";
 import { AdapterError, ServiceError } from "./errors.js";
 
 export interface FitRequest {
@@ -220,7 +217,7 @@ export class FitService {
 
   #solve(stats: PairStats, l2: number | undefined) {
     const prior = this.#head.prior;
-    const spec: PriorSpec = prior
+    const spec: EvidencePriorSpec = prior
       ? {
           kind: "population",
           mean: prior.mean,
@@ -228,18 +225,22 @@ export class FitService {
           ...(l2 === undefined ? {} : { tau: l2 }),
         }
       : { kind: "isotropic", ...(l2 === undefined ? {} : { lambda: l2 }) };
-    const selected = fitWithCrossValidation(stats, spec);
+    const selected = fitWithEvidence(stats, spec);
     const strength =
       selected.prior.kind === "isotropic" ? selected.prior.lambda : selected.prior.tau;
+    // The held-out accuracy at the chosen strength, reported beside the fit (no pairs: none).
     const cv =
-      selected.crossValidation ??
-      crossValidatePrior(
-        stats,
-        prior ? { kind: "population", mean: prior.mean, cov: prior.cov } : { kind: "isotropic" },
-        {
-          grid: [strength],
-        },
-      );
+      stats.n === 0
+        ? { accuracy: 0 }
+        : crossValidatePrior(
+            stats,
+            prior
+              ? { kind: "population", mean: prior.mean, cov: prior.cov }
+              : { kind: "isotropic" },
+            {
+              grid: [strength],
+            },
+          );
     const { fit } = selected;
     const draft = adapterDraft({
       head: this.#head,

@@ -93,6 +93,7 @@ describe("bench --json output", () => {
     expect(table).toContain("Test CPU, 2 cores");
     expect(table).toMatch(/\| ratio_unique \| 0\.9 \|.*\| ≥ 0\.85 \| yes \|/);
     expect(table).toMatch(/\| fit_ms_8 \| – \|/);
+    expect(table).toMatch(/\| queries_ms_64x8 \| – \|/);
     expect(table).toMatch(/\| ratio_1000_users_e2e \| 1\.06 \|.*\| ≤ 1\.1 \| yes \|/);
     expect(table).toMatch(/\| matrix_user_scores_per_s \| 2500000 \| user-scores\/s \|/);
   });
@@ -139,6 +140,7 @@ describe("bench plumbing", () => {
       "rss100k",
       "fit",
       "sequence",
+      "queries",
     ]);
     expect(resolvePhases(undefined, true)).not.toContain("rss100k");
     expect(resolvePhases("sequence", true)).toEqual(["sequence"]);

@@ -275,6 +275,24 @@ describe("writeSynth", () => {
       );
       expect(bayes.options).toEqual(SMALL);
       expect(dataset).toEqual(generateSynth(SMALL));
+      // Candidates: every new user, both splits, each response's utility s·v·a(response).
+      const candidates = await readRows(files.candidates);
+      const newUsers = dataset.planted.users.filter((u) => u.split === "new");
+      expect(candidates).toHaveLength(newUsers.length * 2 * 24);
+      const { scale } = dataset.planted;
+      for (const row of candidates) {
+        const v = newUsers.find((u) => u.user === row.user)!.v;
+        expect(row.responses).toHaveLength(4);
+        expect(new Set(row.responses).size).toBe(4);
+        row.responses.forEach((response: string, i: number) => {
+          const a = attributes(response);
+          const utility = scale * a.reduce((sum, x, j) => sum + x * v[j]!, 0);
+          expect(row.utilities[i]).toBeCloseTo(utility, 12);
+        });
+      }
+      expect(new Set(candidates.map((r: { split: string }) => r.split))).toEqual(
+        new Set(["pool", "test"]),
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

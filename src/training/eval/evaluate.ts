@@ -37,6 +37,8 @@ export interface EvaluationOptions extends Omit<SeenSettings, "rank"> {
   /** The true attributes as features (synth data only). */
   attributes: FeatureSet | null;
   bayes: BayesReference | null;
+  /** New users' true log-odds per pair (synthetic data), for the coverage of the pessimistic bound. */
+  newUserTruth?: ReadonlyMap<string, Float64Array> | null;
   quick: boolean;
   log?: (message: string) => void;
 }
@@ -111,6 +113,7 @@ export function evaluate(options: EvaluationOptions): EvaluationResult {
       draws,
       seed: settings.seed,
       l2: settings.l2,
+      ...(options.newUserTruth ? { truth: options.newUserTruth } : {}),
     });
   }
 
@@ -147,6 +150,8 @@ export function evaluate(options: EvaluationOptions): EvaluationResult {
             draws,
             seed: settings.seed,
             l2: settings.l2,
+            // The same users and pairs, so the same true log-odds: here the model is well specified.
+            ...(options.newUserTruth ? { truth: options.newUserTruth } : {}),
           });
     attributes = { seen: attributeSeen, newUsers: attributeCurve, rank };
   }

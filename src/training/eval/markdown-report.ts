@@ -19,12 +19,20 @@ function seenTable(scores: readonly MethodScore[], bayes: number | null): string
 }
 
 function curveTable(curve: CurveResult, bayes: number | null): string[] {
-  const header = ["n", ...curve.methods.map((m) => m.method)];
+  const { beta } = curve.calibration;
+  const header = [
+    "n",
+    ...curve.methods.map((m) => m.method),
+    "ECE of P(a ≻ b)",
+    `coverage of r − ${beta.toFixed(3)}·σ (target 95%)`,
+  ];
   const lines = [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`];
   curve.ns.forEach((n, i) => {
-    lines.push(
-      `| ${n} | ${curve.methods.map((m) => withBayes(m.accuracy[i] ?? null, bayes)).join(" | ")} |`,
+    const accuracy = curve.methods.map((m) => withBayes(m.accuracy[i] ?? null, bayes));
+    const calibration = [curve.calibration.ece[i], curve.calibration.coverage[i]].map((v) =>
+      percent(v ?? null),
     );
+    lines.push(`| ${n} | ${[...accuracy, ...calibration].join(" | ")} |`);
   });
   return lines;
 }

@@ -3,9 +3,12 @@
  * the server's own fitter (population prior of the head, τ by cross-validation) and scored on
  * pairs none of the n come from. Every n of one draw is scored on the same held-out pairs.
  */
+import { inverseQuadraticForm } from "../../math/linalg.js";
+import { sigmoid } from "../../math/logistic.js";
 import { deriveSeed, SeededRandom } from "../../math/random.js";
 import { fitWithCrossValidation } from "../cross-validation.js";
-import type { PairStats } from "../logistic-fit.js";
+import type { FitResult, PairStats } from "../logistic-fit.js";
+import { fitWithEvidence } from "../prior-evidence.js";
 import { servedPairStats } from "../served-pair-stats.js";
 import {
   accuracy,
@@ -14,6 +17,7 @@ import {
   selectPairs,
   trainLocal,
 } from "../shared/index.js";
+import { BETA_95, CalibrationTally } from "./calibration.js";
 import { mean } from "./user-blocks.js";
 
 export const DEFAULT_CURVE_NS = [2, 4, 8, 16, 32, 64] as const;
@@ -30,6 +34,20 @@ export interface CurveOptions {
   tau?: number;
   /** The τ values cross-validation chooses from (the onboarding fitter's grid when absent). */
   tauGrid?: readonly number[];
+  /** How τ is chosen when not given: the server's rule (evidence, the default) or cross-validation. */
+  strength?: "evidence" | "cross-validation";
+  /** Each user's true log-odds of their pairs, in block order (synthetic data), for coverage. */
+  truth?: ReadonlyMap<string, Float64Array>;
+  /** β of the pessimistic bound whose coverage is measured (default BETA_95). */
+  beta?: number;
+}
+
+/** Of the P-ShareLoRA fits, pooled over users and draws at each n. */
+export interface CurveCalibration {
+  beta: number;
+  ece: (number | null)[];
+  /** null where the true log-odds are unknown. */
+  coverage: (number | null)[];
 }
 
 export interface CurveMethod {
@@ -43,6 +61,7 @@ export interface CurveResult {
   users: number;
   draws: number;
   methods: CurveMethod[];
+  calibration: CurveCalibration;
   seconds: number;
 }
 
@@ -64,9 +83,20 @@ export function newUserCurve(
     cov: shared.prior.cov,
     ...(options.tau === undefined ? {} : { tau: options.tau }),
   };
+  const beta = options.beta ?? BETA_95;
+  const tallies = ns.map(() => new CalibrationTally());
+  const fitUser = (stats: PairStats): FitResult =>
+    options.strength === "cross-validation" || options.tauGrid !== undefined
+      ? fitWithCrossValidation(
+          stats,
+          family,
+          options.tauGrid === undefined ? {} : { grid: options.tauGrid },
+        ).fit
+      : fitWithEvidence(stats, family).fit;
   let userIndex = 0;
-  for (const block of blocks.values()) {
+  for (const [user, block] of blocks) {
     userIndex++;
+    const truth = options.truth?.get(user);
     const usable = ns.filter((n) => n + MIN_HELD_OUT <= block.count);
     if (usable.length === 0) continue;
     const maxN = usable[usable.length - 1]!;
@@ -79,12 +109,15 @@ export function newUserCurve(
       for (const [i, n] of ns.entries()) {
         if (n > maxN) continue;
         const train = order.slice(0, n);
-        const { fit } = fitWithCrossValidation(
-          rows(stats, train),
-          family,
-          options.tauGrid === undefined ? {} : { grid: options.tauGrid },
-        );
+        const fit = fitUser(rows(stats, train));
         sums.shared[i]!.push(statsAccuracy(heldStats, fit.w));
+        tally(
+          tallies[i]!,
+          heldStats,
+          fit,
+          truth === undefined ? undefined : held.map((j) => truth[j]!),
+          beta,
+        );
         sums.local[i]!.push(accuracy(trainLocal(selectPairs(block, train), options.l2), heldBlock));
         sums.global[i]!.push(statsAccuracy(heldStats, null));
       }
@@ -100,8 +133,36 @@ export function newUserCurve(
       { method: "local (ridge)", accuracy: summarize(sums.local) },
       { method: "global", accuracy: summarize(sums.global) },
     ],
+    calibration: {
+      beta,
+      ece: tallies.map((t) => t.ece),
+      coverage: tallies.map((t) => t.coverage),
+    },
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/** Held-out pairs are listed chosen first, so the first side won each of them. */
+function tally(
+  into: CalibrationTally,
+  held: PairStats,
+  fit: FitResult,
+  truth: readonly number[] | undefined,
+  beta: number,
+): void {
+  const { p } = held;
+  const scratch = new Float64Array(p);
+  for (let j = 0; j < held.n; j++) {
+    const g = held.g.subarray(j * p, (j + 1) * p);
+    let logOdds = held.o[j]!;
+    for (let i = 0; i < p; i++) logOdds += fit.w[i]! * g[i]!;
+    const sigma = Math.sqrt(inverseQuadraticForm(fit.cholesky, p, g, scratch));
+    into.add(
+      sigmoid(logOdds),
+      true,
+      truth === undefined ? undefined : { trueLogOdds: truth[j]!, logOdds, sigma, beta },
+    );
+  }
 }
 
 function shuffled(n: number, seed: number): number[] {

@@ -1,7 +1,10 @@
 import { ATTRIBUTE_COUNT } from "./attributes.js";
 import type { SynthOptions } from "./synth-types.js";
 
-type IntegerOption = Exclude<keyof SynthOptions, "disagreement">;
+type IntegerOption = Exclude<
+  keyof SynthOptions,
+  "disagreement" | "candidatePrompts" | "candidateResponses"
+>;
 
 function integerAtLeast(options: SynthOptions, key: IntegerOption, min: number): void {
   const value = options[key];

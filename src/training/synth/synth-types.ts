@@ -17,6 +17,10 @@ export interface SynthOptions {
    * texts drawn do not depend on it, only the users and their labels.
    */
   readonly disagreement?: number;
+  /** Candidate prompts per new user and split in candidates.jsonl (default 24; 0: none). */
+  readonly candidatePrompts?: number;
+  /** Responses per candidate prompt (default 4). */
+  readonly candidateResponses?: number;
 }
 
 /** One JSONL row: TRL's pairwise-preference format plus the user. */
