@@ -28,6 +28,23 @@ describe("calibration figures of new users' posteriors", () => {
       tally.add(0.5, true, { trueLogOdds: truth, logOdds, sigma, beta: BETA_95 });
     }
     expect(tally.coverage!).toBeCloseTo(0.95, 2);
+    expect(tally.betaFor(0.95)!).toBeCloseTo(BETA_95, 1);
     expect(new CalibrationTally().coverage).toBeNull();
+    expect(new CalibrationTally().betaFor(0.95)).toBeNull();
+  });
+
+  it("reports the β an overconfident posterior would have needed for 95%", () => {
+    const random = new SeededRandom(3);
+    const tally = new CalibrationTally();
+    for (let i = 0; i < 40_000; i++) {
+      const logOdds = 4 * random.nextUnit() - 2;
+      const sigma = 0.2 + random.nextUnit();
+      // The truth spreads twice as far as the posterior says.
+      const truth = logOdds + 2 * sigma * random.gaussian();
+      tally.add(0.5, true, { trueLogOdds: truth, logOdds, sigma, beta: BETA_95 });
+    }
+    expect(tally.coverage!).toBeLessThan(0.85);
+    expect(tally.betaFor(0.95)!).toBeCloseTo(2 * BETA_95, 1);
+    expect(() => tally.betaFor(1)).toThrow(RangeError);
   });
 });

@@ -7,6 +7,8 @@
  * Coverage of the pessimistic bound: with the true log-odds t of a pair known (synthetic data),
  * the bound holds when t ≥ ℓ − β·σ_Δ for the predicted log-odds ℓ and its posterior standard
  * deviation σ_Δ; both orientations again, so the figure is one-sided coverage averaged over them.
+ * The β that would have given 95% is the 95th percentile of the standardized errors ±(ℓ − t)/σ_Δ:
+ * what to pass as `pessimism` for a 95% bound on this backbone, whatever the posterior claims.
  */
 export const ECE_BINS = 10;
 /** The one-sided 95% quantile of the standard normal: r − 1.645·σ bounds r with 95% under the posterior. */
@@ -18,6 +20,7 @@ export class CalibrationTally {
   readonly #observed = new Float64Array(ECE_BINS);
   #covered = 0;
   #bounded = 0;
+  readonly #standardized: number[] = [];
 
   /** One held-out pair: predicted P(first wins), whether it won, and optionally the bound's check. */
   add(
@@ -32,6 +35,8 @@ export class CalibrationTally {
       this.#bounded += 2;
       if (trueLogOdds >= logOdds - beta * sigma) this.#covered++;
       if (trueLogOdds <= logOdds + beta * sigma) this.#covered++;
+      const z = (logOdds - trueLogOdds) / sigma;
+      this.#standardized.push(z, -z);
     }
   }
 
@@ -58,5 +63,14 @@ export class CalibrationTally {
   /** Fraction of (pair, orientation) checks the bound held in; null without known truth. */
   get coverage(): number | null {
     return this.#bounded === 0 ? null : this.#covered / this.#bounded;
+  }
+
+  /** The smallest β with which the bound would have held in `level` of the checks; null without truth. */
+  betaFor(level: number): number | null {
+    if (!(level > 0 && level < 1)) throw new RangeError(`level: expected in (0, 1), got ${level}`);
+    const n = this.#standardized.length;
+    if (n === 0) return null;
+    const sorted = Float64Array.from(this.#standardized).sort();
+    return Math.max(0, sorted[Math.min(n - 1, Math.ceil(level * n) - 1)]!);
   }
 }

@@ -25,6 +25,7 @@ function curveTable(curve: CurveResult, bayes: number | null): string[] {
     ...curve.methods.map((m) => m.method),
     "ECE of P(a ≻ b)",
     `coverage of r − ${beta.toFixed(3)}·σ (target 95%)`,
+    "β for 95% coverage",
   ];
   const lines = [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`];
   curve.ns.forEach((n, i) => {
@@ -32,7 +33,9 @@ function curveTable(curve: CurveResult, bayes: number | null): string[] {
     const calibration = [curve.calibration.ece[i], curve.calibration.coverage[i]].map((v) =>
       percent(v ?? null),
     );
-    lines.push(`| ${n} | ${[...accuracy, ...calibration].join(" | ")} |`);
+    const beta95 = curve.calibration.beta95[i];
+    const needed = beta95 === null || beta95 === undefined ? "–" : beta95.toFixed(2);
+    lines.push(`| ${n} | ${[...accuracy, ...calibration, needed].join(" | ")} |`);
   });
   return lines;
 }

@@ -48,6 +48,8 @@ export interface CurveCalibration {
   ece: (number | null)[];
   /** null where the true log-odds are unknown. */
   coverage: (number | null)[];
+  /** The β whose bound would have held for 95% of the checks; null where the truth is unknown. */
+  beta95: (number | null)[];
 }
 
 export interface CurveMethod {
@@ -137,6 +139,7 @@ export function newUserCurve(
       beta,
       ece: tallies.map((t) => t.ece),
       coverage: tallies.map((t) => t.coverage),
+      beta95: tallies.map((t) => t.betaFor(0.95)),
     },
     seconds: (performance.now() - started) / 1000,
   };
