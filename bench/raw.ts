@@ -1,8 +1,8 @@
 import * as ort from "onnxruntime-node";
 import { createTokenizer } from "../src/inference/create-tokenizer.js";
 import { readHead } from "../src/model/head-file.js";
-import { buildHeadGraph } from "../src/model/head-graph.js";
 import { loadModelDir } from "../src/model/manifest.js";
+import { openRawSessions, timedBatches } from "./raw-sessions.js";
 import type { BenchText } from "./texts.js";
 
 export interface RawMeasurement {
@@ -49,45 +49,20 @@ export class RawRunner {
     const sequences = texts.map(
       (t) => tokenizer.encodePair(t.prompt, t.response, manifest.max_length).ids,
     );
-    const options: ort.InferenceSession.SessionOptions = {
-      executionProviders: ["cpu"],
-      graphOptimizationLevel: "all",
-    };
-    const backbone = await ort.InferenceSession.create(model.backbone.bytes, options);
-    const headGraph = buildHeadGraph({
-      d: head.d,
-      m: head.m,
-      k: head.k,
-      theta0: head.theta0,
-      b0: head.b0,
-      B: head.B,
-      input: { kind: "pooled" },
-    });
-    const headSession = await ort.InferenceSession.create(headGraph, options);
+    const sessions = await openRawSessions(model.backbone.bytes, head, { kind: "pooled" });
     return new RawRunner(
-      backbone,
-      headSession,
+      sessions.backbone,
+      sessions.head,
       manifest.backbone.output,
       tokenizer.padId,
       sequences,
     );
   }
 
-  /**
-   * Sequences per second at one batch size, over at least `durationMs` and one batch; `warmup`
-   * runs one untimed batch first (the first run of a new shape allocates).
-   */
+  /** Sequences per second at one batch size (see timedBatches). */
   async measure(batch: number, durationMs: number, warmup = true): Promise<RawMeasurement> {
-    if (warmup) await this.#runBatch(batch);
-    let done = 0;
-    const started = performance.now();
-    let elapsed = 0;
-    while (elapsed < durationMs || done === 0) {
-      await this.#runBatch(batch);
-      done += batch;
-      elapsed = performance.now() - started;
-    }
-    return { batch, seqPerS: (done / elapsed) * 1000 };
+    const seqPerS = await timedBatches(batch, durationMs, warmup, (n) => this.#runBatch(n));
+    return { batch, seqPerS };
   }
 
   /**

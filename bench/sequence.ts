@@ -10,13 +10,13 @@ import * as ort from "onnxruntime-node";
 import { createTokenizer } from "../src/inference/create-tokenizer.js";
 import { createModelRenderer } from "../src/inference/render.js";
 import { readHead } from "../src/model/head-file.js";
-import { buildHeadGraph } from "../src/model/head-graph.js";
 import { importModel } from "../src/model/import-model.js";
 import { loadModelDir } from "../src/model/manifest.js";
 import { LLAMA3_TOKENIZER_DIR, llamaFixture } from "../test/helpers/llama-fixture.js";
 import { runLoad } from "./load.js";
 import type { Durations } from "./options.js";
 import { RAW_BATCHES } from "./options.js";
+import { openRawSessions, timedBatches } from "./raw-sessions.js";
 import type { Figures } from "./result.js";
 import { pairedRatios, rates, type Sample, sampled, windows } from "./samples.js";
 import { type BatchedRunLength, scoreBody, TextCursor } from "./scenarios.js";
@@ -84,44 +84,21 @@ class SequenceRawRunner {
     const encode = (text: BenchText) =>
       tokenizer.encodeSequence(renderer.renderSequence(text), manifest.max_length).ids;
     const head = await readHead(model.headDir);
-    const options: ort.InferenceSession.SessionOptions = {
-      executionProviders: ["cpu"],
-      graphOptimizationLevel: "all",
-    };
-    const backbone = await ort.InferenceSession.create(model.backbone.bytes, options);
-    const headGraph = buildHeadGraph({
-      d: head.d,
-      m: head.m,
-      k: head.k,
-      theta0: head.theta0,
-      b0: head.b0,
-      B: head.B,
-      input: { kind: "hidden", pooling: "last", paddingSide: "right" },
+    const sessions = await openRawSessions(model.backbone.bytes, head, {
+      kind: "hidden",
+      pooling: "last",
+      paddingSide: "right",
     });
     return new SequenceRawRunner(
-      backbone,
-      await ort.InferenceSession.create(headGraph, options),
+      sessions.backbone,
+      sessions.head,
       benchTexts("rawseq", 0, 2048),
       encode,
     );
   }
 
-  async measure(
-    batch: number,
-    durationMs: number,
-    from: "texts" | "ids",
-    warmup = true,
-  ): Promise<number> {
-    if (warmup) await this.#runBatch(batch, from);
-    let done = 0;
-    const started = performance.now();
-    let elapsed = 0;
-    while (elapsed < durationMs || done === 0) {
-      await this.#runBatch(batch, from);
-      done += batch;
-      elapsed = performance.now() - started;
-    }
-    return (done / elapsed) * 1000;
+  measure(batch: number, durationMs: number, from: "texts" | "ids", warmup = true) {
+    return timedBatches(batch, durationMs, warmup, (n) => this.#runBatch(n, from));
   }
 
   async #runBatch(n: number, from: "texts" | "ids"): Promise<void> {
