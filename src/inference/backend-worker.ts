@@ -1,6 +1,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import type { TokenSeq } from "./backend.js";
 import { OnnxBackend, type OnnxBackendOptions } from "./onnx-backend.js";
+import { unpackBatch } from "./packed-batch.js";
 import type { WorkerReply, WorkerRequest } from "./worker-protocol.js";
 
 /** Runs the ONNX sessions on their own thread: onnxruntime-node's run() blocks the thread it runs on. */
@@ -31,7 +32,7 @@ port.on("message", async (request: WorkerRequest) => {
   }
   const started = performance.now();
   try {
-    const batch: TokenSeq[] = request.batch;
+    const batch: TokenSeq[] = unpackBatch(request.batch);
     const features = await backend.embed(batch);
     const width = backend.k * backend.m;
     const base = new Float32Array(features.length);

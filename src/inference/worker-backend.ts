@@ -4,6 +4,7 @@ import { spawnModuleWorker } from "../threads/spawn-worker.js";
 import type { Backend, TextFeatures, TokenSeq } from "./backend.js";
 import { InferenceError, isInferenceCode } from "./errors.js";
 import type { OnnxBackendOptions } from "./onnx-backend.js";
+import { packBatch, packedBuffers } from "./packed-batch.js";
 import type { EmbeddedReply, SerializedError, WorkerReply } from "./worker-protocol.js";
 
 /** A failure on the worker thread, as it reported it; its own code is kept as `workerCode`. */
@@ -88,10 +89,8 @@ export class WorkerBackend implements Backend {
     if (batch.length === 0) return Promise.resolve([]);
     if (this.#failure) return Promise.reject(this.#failure);
     const embedded = this.#requests.request((id) => {
-      const plain = batch.map((seq) =>
-        seq.typeIds ? { ids: seq.ids, typeIds: seq.typeIds } : { ids: seq.ids },
-      );
-      this.#worker.postMessage({ type: "embed", id, batch: plain });
+      const packed = packBatch(batch);
+      this.#worker.postMessage({ type: "embed", id, batch: packed }, packedBuffers(packed));
     });
     return embedded.then((reply) => this.#features(reply, batch.length));
   }

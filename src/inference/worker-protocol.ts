@@ -1,4 +1,4 @@
-import type { TokenSeq } from "./backend.js";
+import type { PackedBatch } from "./packed-batch.js";
 
 export interface SerializedError {
   message: string;
@@ -6,7 +6,7 @@ export interface SerializedError {
   name: string;
 }
 
-export type WorkerRequest = { type: "embed"; id: number; batch: TokenSeq[] } | { type: "dispose" };
+export type WorkerRequest = { type: "embed"; id: number; batch: PackedBatch } | { type: "dispose" };
 
 export interface EmbeddedReply {
   type: "embedded";
