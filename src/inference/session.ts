@@ -82,8 +82,7 @@ export class OnnxSession {
       extra: {
         session: {
           // Spinning pool threads keep the cores the event loop needs (rendering, tokenizing,
-          // HTTP) busy between runs: measured 1.43× the texts/s of a decoder reward model and
-          // 1.07× the default model's with 2 cores (docs/deployment.md).
+          // HTTP) busy between runs (docs/deployment.md, "CPU threads").
           intra_op: { allow_spinning: "0" },
           inter_op: { allow_spinning: "0" },
           ...(options.externalDataDir
