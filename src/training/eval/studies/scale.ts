@@ -85,7 +85,7 @@ export function scaleStudy(context: StudyContext): StudyOutput {
   const lines = [
     `## Scale study: accuracy against the number of training users (${s.pairs} pairs per user, d = ${s.d}, m = ${s.m}, planted r = k = ${s.r}, disagreement ${s.disagreement}, ${context.seeds.length} seeds; mean ± 95% interval)`,
     "",
-    `Seen users: ${s.testPairs} held-out pairs each. New users: ${newUsers} users absent from training, each fitted on ${s.newUserPairs} pairs with B frozen (population prior, τ by cross-validation) and scored on their other ${s.newUserTotal - s.newUserPairs}.`,
+    `Seen users: ${s.testPairs} held-out pairs each. New users: ${newUsers} users absent from training, each fitted on ${s.newUserPairs} pairs with B frozen (population prior, τ by the onboarding fitter's evidence rule) and scored on their other ${s.newUserTotal - s.newUserPairs}.`,
     "",
     "| training users | seen: global | seen: local | seen: P-ShareLoRA | new: global | new: local | new: P-ShareLoRA |",
     "|---|---|---|---|---|---|---|",
