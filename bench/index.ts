@@ -7,10 +7,16 @@ const program = new Command("bench")
   .description("sharelora benchmarks: throughput ratios measured side by side, memory, fit latency")
   .option("--json", "print one JSON object on stdout (progress goes to stderr)", false)
   .option("--quick", "shorter runs; skips rss100k unless --only names it", false)
-  .option("--only <names>", `comma-separated phases: ${PHASES.join(", ")}`);
+  .option("--only <names>", `comma-separated phases: ${PHASES.join(", ")}`)
+  .option("--rss-passes <n>", "rss100k: score each of the 100,000 users n times", "1");
 
 program.parse(process.argv);
-const opts = program.opts<{ json: boolean; quick: boolean; only?: string }>();
+const opts = program.opts<{ json: boolean; quick: boolean; only?: string; rssPasses: string }>();
+const rssPasses = Number(opts.rssPasses);
+if (!Number.isSafeInteger(rssPasses) || rssPasses < 1) {
+  process.stderr.write(`--rss-passes: expected a positive integer, got ${opts.rssPasses}\n`);
+  process.exit(2);
+}
 
 const started = performance.now();
 const log = (message: string) => {
@@ -21,7 +27,7 @@ const log = (message: string) => {
 
 try {
   const phases = resolvePhases(opts.only, opts.quick);
-  const result = await runSuite({ quick: opts.quick, json: opts.json, phases }, log);
+  const result = await runSuite({ quick: opts.quick, json: opts.json, phases, rssPasses }, log);
   process.stdout.write(opts.json ? `${JSON.stringify(result)}\n` : formatTable(result));
 } catch (error) {
   process.stderr.write(

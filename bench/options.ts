@@ -19,6 +19,8 @@ export interface BenchOptions {
   quick: boolean;
   json: boolean;
   phases: Phase[];
+  /** rss100k: times each of the 100,000 users is scored (a plateau shows the growth is bounded). */
+  rssPasses: number;
 }
 
 export interface Durations {

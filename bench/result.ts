@@ -60,7 +60,11 @@ export const benchResultSchema = z.object({
     loadavg: z.array(z.number()),
   }),
   provider: z.string().nullable(),
-  options: z.object({ quick: z.boolean(), phases: z.array(z.string()) }),
+  options: z.object({
+    quick: z.boolean(),
+    phases: z.array(z.string()),
+    rss_passes: z.int().min(1).optional(),
+  }),
   figures: z.object(
     Object.fromEntries(FIGURE_NAMES.map((name) => [name, figureValue])) as Record<
       FigureName,

@@ -63,6 +63,7 @@ export async function measureRss100k(
   root: string,
   head: HeadShape,
   idleMs: number,
+  passes: number,
   log: (message: string) => void,
 ): Promise<RssOutcome> {
   log(`writing or reusing ${RSS_USERS} adapters under ${root}`);
@@ -86,7 +87,7 @@ export async function measureRss100k(
     const start = await server.memory();
     const startHeap = nodeMemory(await server.metrics());
     log(
-      `scoring for each of ${RSS_USERS} users (RSS at start ${mib(start.rssBytes).toFixed(0)} MiB)`,
+      `scoring for each of ${RSS_USERS} users${passes > 1 ? ` ${passes} times` : ""} (RSS at start ${mib(start.rssBytes).toFixed(0)} MiB)`,
     );
     const timeline: number[] = [];
     const sampler = setInterval(() => {
@@ -94,10 +95,10 @@ export async function measureRss100k(
     }, TIMELINE_INTERVAL_MS);
     let load: Awaited<ReturnType<typeof usersLoad>>;
     try {
-      load = await usersLoad(server.client, benchUserId, cycling(texts), {
+      load = await usersLoad(server.client, (i) => benchUserId(i % RSS_USERS), cycling(texts), {
         concurrency: RSS_CONCURRENCY,
         durationMs: Number.POSITIVE_INFINITY,
-        requests: RSS_USERS,
+        requests: RSS_USERS * passes,
       });
     } finally {
       clearInterval(sampler);

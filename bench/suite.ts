@@ -156,6 +156,7 @@ export async function runSuite(
       join(CACHE_DIR, "bench-adapters-100k"),
       shape,
       d.rssIdleMs,
+      options.rssPasses,
       log,
     );
     provider ??= outcome.provider;
@@ -189,7 +190,7 @@ export async function runSuite(
   return {
     machine: describeMachine(),
     provider: provider ?? (raw ? "cpu" : null),
-    options: { quick: options.quick, phases: options.phases },
+    options: { quick: options.quick, phases: options.phases, rss_passes: options.rssPasses },
     figures,
     targets: checkTargets(figures),
     details,
