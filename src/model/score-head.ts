@@ -1,11 +1,11 @@
 import { open, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { toFloat32 } from "./float-tensor.js";
 import {
   declaredHeaderEnd,
   readSafetensorsHeader,
   type SafetensorsHeader,
   tensorFromBytes,
-  toFloat32,
 } from "./safetensors.js";
 
 /** Shard headers list every weight of a large model: far more than a head file's. */

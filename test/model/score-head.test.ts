@@ -2,12 +2,8 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  decodeSafetensors,
-  encodeSafetensors,
-  halfToNumber,
-  toFloat32,
-} from "../../src/model/safetensors.js";
+import { halfToNumber, toFloat32 } from "../../src/model/float-tensor.js";
+import { decodeSafetensors, encodeSafetensors } from "../../src/model/safetensors.js";
 import { readScoreHead, ScoreHeadError } from "../../src/model/score-head.js";
 import { type LlamaFixture, llamaFixture } from "../helpers/llama-fixture.js";
 
