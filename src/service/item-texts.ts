@@ -37,15 +37,16 @@ export class ItemTexts {
    */
   render(item: RewardItem | TextItem, field: string): RenderedItem {
     if ("text" in item) return { prompt: "", response: item.text };
-    const at = "messages" in item ? `${field}.messages` : field;
     try {
       if (this.encoding === "sequence") {
-        return { prompt: "", response: this.#renderer.renderSequence(item) };
+        return { prompt: "", response: this.#renderer.renderSequence(item, field) };
       }
-      return this.#renderer.render(item);
+      return this.#renderer.render(item, field);
     } catch (error) {
       if ((error as { code?: string }).code !== "INVALID_MESSAGES") throw error;
-      throw new ServiceError("INVALID_MESSAGES", `${at}: ${(error as Error).message}`, {
+      // The renderer names the full path, down to the message and its key.
+      const at = (error as { field?: string }).field ?? field;
+      throw new ServiceError("INVALID_MESSAGES", (error as Error).message, {
         field: at,
         cause: error,
       });

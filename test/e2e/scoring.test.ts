@@ -62,7 +62,8 @@ describe("scoring over HTTP with the default model", () => {
       items: [{ messages: [{ role: "user", content: "hi" }] }],
     });
     expect(bad.status).toBe(400);
-    expect(bad.body.field).toBe("items[0].messages");
+    expect(bad.body.field).toBe("items[0].messages[0].role");
+    expect(bad.body.detail).toContain("items[0].messages[0].role: expected the last message");
   });
 
   it("compare agrees with score: p_a = σ(r(a) − r(b)) to 1e-6", async () => {
