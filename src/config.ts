@@ -225,6 +225,12 @@ export const SETTINGS = {
     help: "Most candidate responses, over all candidates, in one /v1/users/{user}/queries request (413 beyond)",
     arg: "n",
   },
+  maxQueryPairs: {
+    schema: int(1),
+    default: 16384,
+    help: "Most pairs the candidates of one /v1/users/{user}/queries request may make (413 beyond)",
+    arg: "n",
+  },
   maxStoredPairs: {
     schema: int(1),
     default: 1024,

@@ -160,7 +160,13 @@ export async function createRuntime(
     observer: hooks,
   });
   const jobs = new JobRegistry();
-  const queries = new QueryService({ engine, adapters, head });
+  const queries = new QueryService({
+    engine,
+    adapters,
+    head,
+    texts,
+    maxPairs: config.maxQueryPairs,
+  });
   return {
     modelId: manifest.id,
     backboneSha256: model.backbone.sha256,

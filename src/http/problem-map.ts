@@ -38,6 +38,7 @@ const SERVICE_PROBLEMS: Record<ServiceErrorCode, ProblemCode> = {
   INVALID_FIT: "INVALID_REQUEST",
   NO_SHARED_BASIS: "CONFLICT",
   INVALID_QUERY: "INVALID_REQUEST",
+  TOO_MANY_QUERY_PAIRS: "PAYLOAD_TOO_LARGE",
 };
 
 /** The backbone queue's 429, for the early refusal and for a text the batcher turned away. */

@@ -1,6 +1,7 @@
 import { requestLimits } from "../config.js";
 import type { RoutePlugin } from "../http/app-state.js";
 import { ProblemError } from "../http/problem-error.js";
+import { raceSignal, requestSignal } from "../http/request-signal.js";
 import { problemResponses } from "../schemas/common.js";
 import { queriesRequest, queriesResult } from "../schemas/queries.js";
 import { userParams } from "../schemas/users.js";
@@ -24,7 +25,7 @@ export const queryRoutes: RoutePlugin = async (app, { state, config }) => {
         response: { 200: queriesResult, ...problemResponses },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const runtime = state.require();
       const body = request.body;
       let texts = 0;
@@ -36,7 +37,8 @@ export const queryRoutes: RoutePlugin = async (app, { state, config }) => {
           { field: "candidates" },
         );
       }
-      return runtime.queries.choose(request.params.user, body);
+      const signal = requestSignal(request, reply, config.requestTimeoutMs);
+      return raceSignal(runtime.queries.choose(request.params.user, body, { signal }), signal);
     },
   );
 };

@@ -13,7 +13,9 @@ export type ServiceErrorCode =
   /** The head's B is 0 (an imported head without calibration): no W can change any reward. */
   | "NO_SHARED_BASIS"
   /** A queries request whose indices or n do not fit its candidates. */
-  | "INVALID_QUERY";
+  | "INVALID_QUERY"
+  /** A queries request whose candidates make more pairs than the server chooses from at once. */
+  | "TOO_MANY_QUERY_PAIRS";
 
 /** What the service layer itself fails with; the web layer maps each code to its problem. */
 export class ServiceError extends CodedError<ServiceErrorCode> {

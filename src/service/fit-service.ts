@@ -9,6 +9,7 @@ import { crossValidatePrior } from "../training/cross-validation.js";
 import { globalAccuracy, type PairStats } from "../training/logistic-fit.js";
 import { type EvidencePriorSpec, fitWithEvidence } from "../training/prior-evidence.js";
 import { AdapterError, ServiceError } from "./errors.js";
+import { assertHasBasis } from "./shared-basis.js";
 
 export interface FitRequest {
   chosen: readonly TextPair[];
@@ -129,22 +130,12 @@ export class FitService {
    * The same check runs again inside the store's update, where it is authoritative.
    */
   async check(user: string, mode: FitRequest["mode"]): Promise<void> {
-    this.#assertHasBasis();
+    assertHasBasis(this.#head);
     if (mode !== "append") return;
     const current = await this.#store.get(user).catch((error: unknown) => {
       throw withRepairHint(error);
     });
     this.#assertAppendable(user, current);
-  }
-
-  /** With B = 0 every W gives the global reward: a fit could only store a meaningless adapter. */
-  #assertHasBasis(): void {
-    if (this.#head.basis !== "none" && this.#head.B.some((x) => x !== 0)) return;
-    throw new ServiceError(
-      "NO_SHARED_BASIS",
-      `The served head ${this.#head.hash} has no shared basis (B = 0: imported without --calibration), so a user's adapter cannot change any reward. ` +
-        "Learn B with `sharelora fit --model DIR --keep-theta0` (or import with --calibration) and restart the server",
-    );
   }
 
   /**

@@ -8,7 +8,9 @@ import {
   type QueryStrategy,
   selectQueries,
 } from "../training/active/query-selection.js";
-import { ServiceError } from "./errors.js";
+import { InferenceError, ServiceError } from "./errors.js";
+import type { ItemTexts } from "./item-texts.js";
+import { assertHasBasis } from "./shared-basis.js";
 import { PRIOR_LAMBDA } from "./uncertainty.js";
 
 export interface QueryCandidate {
@@ -57,11 +59,22 @@ export class QueryService {
   readonly #engine: FeatureEngine;
   readonly #adapters: AdapterSource;
   readonly #head: Head;
+  readonly #texts: ItemTexts;
+  readonly #maxPairs: number;
 
-  constructor(options: { engine: FeatureEngine; adapters: AdapterSource; head: Head }) {
+  constructor(options: {
+    engine: FeatureEngine;
+    adapters: AdapterSource;
+    head: Head;
+    texts: ItemTexts;
+    /** Most pairs the candidates may offer in one request: the selection's cost grows with them. */
+    maxPairs: number;
+  }) {
     this.#engine = options.engine;
     this.#adapters = options.adapters;
     this.#head = options.head;
+    this.#texts = options.texts;
+    this.#maxPairs = options.maxPairs;
   }
 
   async choose(
@@ -69,10 +82,18 @@ export class QueryService {
     request: QueryRequest,
     options: { signal?: AbortSignal } = {},
   ): Promise<QueryAnswer> {
+    assertHasBasis(this.#head);
     const { candidates } = request;
-    const exclude = this.#excluded(request);
     let available = 0;
     for (const c of candidates) available += (c.responses.length * (c.responses.length - 1)) / 2;
+    if (available > this.#maxPairs) {
+      throw new ServiceError(
+        "TOO_MANY_QUERY_PAIRS",
+        `candidates: their responses make ${available} pairs, more than the ${this.#maxPairs} allowed in one request (--max-query-pairs)`,
+        { field: "candidates" },
+      );
+    }
+    const exclude = this.#excluded(request);
     const open = available - exclude.size;
     if (request.n > open) {
       throw new ServiceError(
@@ -86,7 +107,8 @@ export class QueryService {
     const offsets = new Int32Array(candidates.length + 1);
     candidates.forEach((c, i) => {
       c.responses.forEach((response, r) => {
-        texts.push({ prompt: c.prompt, response, field: `candidates[${i}].responses[${r}]` });
+        const field = `candidates[${i}].responses[${r}]`;
+        texts.push({ ...this.#texts.render({ prompt: c.prompt, response }, field), field });
       });
       offsets[i + 1] = texts.length;
     });
@@ -100,6 +122,12 @@ export class QueryService {
     features.forEach((f, t) => {
       base[t] = f.base;
       for (let i = 0; i < p; i++) proj[t * p + i] = f.proj[i]!;
+      if (!Number.isFinite(f.base) || !f.proj.every(Number.isFinite)) {
+        throw new InferenceError(
+          "INFERENCE_FAILED",
+          `the model gave non-finite features for ${texts[t]!.field} (an overflow in a float16 export?)`,
+        );
+      }
     });
     const fresh = adapter !== undefined && adapter.headHash === this.#head.hash;
     const picks = selectQueries(

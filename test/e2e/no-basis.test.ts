@@ -45,4 +45,12 @@ describe("a head without a shared basis", () => {
     expect(res.body.detail).toMatch(/sharelora fit --model DIR --keep-theta0/);
     expect((await t.get("/v1/users/alice")).status).toBe(404);
   });
+  it("refuses to choose queries too: no answer could teach anything about W", async () => {
+    const res = await t.post("/v1/users/alice/queries", {
+      candidates: [{ prompt: "Hi", responses: ["Hello there, friend.", "Go away."] }],
+      n: 1,
+    });
+    expect(res.status).toBe(409);
+    expect(res.body.detail).toMatch(/no shared basis \(B = 0/);
+  });
 });

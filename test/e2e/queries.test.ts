@@ -37,7 +37,7 @@ const key = (q: { candidate: number; a: number; b: number }) =>
 describe("POST /v1/users/{user}/queries over a real socket, default model", () => {
   let t: TestServer;
   beforeAll(async () => {
-    t = await startTestServer({ apiKeys: KEY_LIST, maxQueryTexts: 11 });
+    t = await startTestServer({ apiKeys: KEY_LIST, maxQueryTexts: 11, maxQueryPairs: 14 });
   });
   afterAll(async () => {
     await t.close();
@@ -149,6 +149,14 @@ describe("POST /v1/users/{user}/queries over a real socket, default model", () =
     });
     expect(large.status).toBe(413);
     expect(large.body.field).toBe("candidates");
+    // Six responses are within the text limit, but their 15 pairs are not.
+    const pairs = await fit.post("/v1/users/alice/queries", {
+      candidates: [{ prompt: "z", responses: ["r1", "r2", "r3", "r4", "r5", "r6"] }],
+      n: 1,
+    });
+    expect(pairs.status).toBe(413);
+    expect(pairs.body.field).toBe("candidates");
+    expect(pairs.body.detail).toMatch(/15 pairs, more than the 14 allowed/);
   });
 
   it("needs the fit scope and keeps to the key's tenant prefix", async () => {

@@ -107,6 +107,21 @@ describe("a decoder reward model served as a sequence model", () => {
     ).toBeLessThan(2 * TOLERANCE);
   });
 
+  it("chooses queries on the conversations the model scores: p_a is /v1/compare's", async () => {
+    const candidates = [{ prompt: "Say hello.", responses: ["Hello world", "Hi", "Good day"] }];
+    const res = await t.post("/v1/users/newbie/queries", { candidates, n: 3 });
+    expect(res.status).toBe(200);
+    for (const q of res.body.queries as { a: number; b: number; p_a: number }[]) {
+      const { prompt, responses } = candidates[0]!;
+      const compared = await t.post("/v1/compare", {
+        user: "newbie",
+        pairs: [{ prompt, a: responses[q.a], b: responses[q.b] }],
+      });
+      expect(compared.status).toBe(200);
+      expect(q.p_a).toBeCloseTo(compared.body.results[0].p_a, 6);
+    }
+  });
+
   it("refuses a truncated text when truncate is false, naming the item", async () => {
     const res = await t.post("/v1/score", { items: ITEMS, truncate: false });
     expect(res.status).toBe(400);
