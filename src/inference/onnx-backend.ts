@@ -221,7 +221,18 @@ async function readGraph(path: string): Promise<Buffer> {
 }
 
 function headInputType(declared: string | undefined, options: OnnxBackendOptions): HeadInputType {
-  const type = options.outputDtype ?? declared;
+  // The manifest's output_dtype stands in for a graph that declares no type; it may not contradict one.
+  if (
+    declared !== undefined &&
+    options.outputDtype !== undefined &&
+    declared !== options.outputDtype
+  ) {
+    throw new SessionError(
+      `The manifest's backbone.output_dtype is ${options.outputDtype}, but the graph's output ` +
+        `"${options.backboneOutput}" is ${declared}: correct or remove output_dtype`,
+    );
+  }
+  const type = declared ?? options.outputDtype;
   if (type === "float32" || type === "float16") return type;
   throw new SessionError(
     `The backbone output "${options.backboneOutput}" is ${type ?? "not a tensor"}; ` +

@@ -70,10 +70,17 @@ async function sha256OfFile(path: string): Promise<string> {
   return hash.digest("hex");
 }
 
+/** Whether two paths name one file, through links and aliases (same device and inode). */
+async function sameFile(a: string, b: string): Promise<boolean> {
+  const [x, y] = await Promise.all([stat(a).catch(() => null), stat(b).catch(() => null)]);
+  return x !== null && y !== null && x.dev === y.dev && x.ino === y.ino;
+}
+
 /** A hard link where the file system allows one (a multi-GB export is not duplicated), else a copy. */
 async function place(from: string, to: string): Promise<void> {
-  // Importing into the export's own directory: the file is already where it belongs.
-  if (resolve(from) === resolve(to)) return;
+  // Importing into the export's own directory (by any path): the file is already where it belongs,
+  // and removing `to` would remove the export itself.
+  if (resolve(from) === resolve(to) || (await sameFile(from, to))) return;
   await mkdir(dirname(to), { recursive: true });
   await rm(to, { force: true });
   try {
@@ -228,15 +235,21 @@ export async function importModel(options: ImportModelOptions): Promise<Imported
     notes.push("no --score-head: Θ0 = 0 and b0 = 0, so every reward is 0 until `fit` learns Θ0");
   }
 
-  await mkdir(out, { recursive: true });
   const graphFile = basename(onnxPath);
-  await place(onnxPath, join(out, graphFile));
   const dataFiles = graph.externalDataFiles.map((f) => safeRelative(f, onnxPath));
   if (dataFiles.length > 1) {
     throw new ImportModelError(
       `${onnxPath}: external data is spread over ${dataFiles.length} files (${dataFiles.join(", ")}); re-export with all_tensors_to_one_file`,
     );
   }
+  for (const dataFile of dataFiles) {
+    const from = join(dirname(onnxPath), dataFile);
+    if (!(await exists(from))) {
+      throw new ImportModelError(`${onnxPath}: its external data file ${from} is missing`);
+    }
+  }
+  await mkdir(out, { recursive: true });
+  await place(onnxPath, join(out, graphFile));
   const backbone: Record<string, unknown> = {
     file: graphFile,
     output: outputName,
@@ -244,9 +257,6 @@ export async function importModel(options: ImportModelOptions): Promise<Imported
   };
   for (const dataFile of dataFiles) {
     const from = join(dirname(onnxPath), dataFile);
-    if (!(await exists(from))) {
-      throw new ImportModelError(`${onnxPath}: its external data file ${from} is missing`);
-    }
     await place(from, join(out, dataFile));
     backbone["data_file"] = dataFile;
     backbone["data_sha256"] = await sha256OfFile(from);

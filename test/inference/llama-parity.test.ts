@@ -107,6 +107,12 @@ describe("a Llama reward model served through the ONNX backend, against PyTorch 
     }
   });
 
+  it("refuses at load a manifest output_dtype that contradicts the graph", async () => {
+    await expect(rewards({ outputDtype: "float16" }, [[texts[0]!]])).rejects.toThrow(
+      /output_dtype is float16, but the graph's output "last_hidden_state" is float32/,
+    );
+  });
+
   it("refuses at load a backbone input it cannot fill, naming it", async () => {
     const g = new GraphBuilder("needs_cache");
     const ids = g.input("input_ids", "int64", ["batch", "seq"]);

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -53,6 +53,41 @@ describe("importModel", () => {
     }
     const config = JSON.parse(await readFile(join(out, "tokenizer_config.json"), "utf8"));
     expect(config.chat_template).toContain("<|start_header_id|>");
+  });
+
+  it("leaves the export in place when --out reaches its own directory through a link", async () => {
+    const exported = join(scratch, "export");
+    await mkdir(exported, { recursive: true });
+    await copyFile(fixture.externalModel, join(exported, "model.onnx"));
+    await copyFile(fixture.externalData, join(exported, "model.onnx_data"));
+    const before = await sha256(join(exported, "model.onnx_data"));
+    const alias = join(scratch, "export-alias");
+    await symlink(exported, alias);
+    await importModel({
+      onnx: join(exported, "model.onnx"),
+      tokenizer: LLAMA3_TOKENIZER_DIR,
+      out: alias,
+      scoreHead: fixture.scoreHead,
+      pooling: "last",
+    });
+    expect(await sha256(join(exported, "model.onnx_data"))).toBe(before);
+    expect((await loadModelDir(alias)).manifest.backbone.data_file).toBe("model.onnx_data");
+  });
+
+  it("writes nothing when the external data file is missing", async () => {
+    const exported = join(scratch, "export-no-data");
+    await mkdir(exported, { recursive: true });
+    await copyFile(fixture.externalModel, join(exported, "model.onnx"));
+    const out = join(scratch, "rm-no-data");
+    await expect(
+      importModel({
+        onnx: join(exported, "model.onnx"),
+        tokenizer: LLAMA3_TOKENIZER_DIR,
+        out,
+        pooling: "last",
+      }),
+    ).rejects.toThrow(/external data file .* is missing/);
+    await expect(stat(out)).rejects.toThrow();
   });
 
   it("makes the score head Θ0 and b0 bit for bit, with B = 0 recorded as basis none", async () => {
