@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { access, readFile } from "node:fs/promises";
-import { isAbsolute, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { z } from "zod";
+import { readGraphInfo } from "./onnx/graph-info.js";
 
 export const MANIFEST_FILE = "manifest.json";
 
@@ -189,8 +190,10 @@ async function readBackbone(dir: string, manifest: Manifest): Promise<Backbone> 
     );
   }
   const dataFile = manifest.backbone.data_file;
-  if (dataFile === undefined) return { path, bytes, sha256, source: bytes };
-  const dataPath = resolveModelPath(dir, dataFile);
+  const dataPath = dataFile === undefined ? undefined : resolveModelPath(dir, dataFile);
+  assertDataFileIsTheGraphs(path, bytes, dataPath);
+  if (dataFile === undefined || dataPath === undefined)
+    return { path, bytes, sha256, source: bytes };
   await assertReadable(dataPath, "backbone.data_file");
   const expectedData = manifest.backbone.data_sha256;
   if (expectedData !== undefined) {
@@ -202,6 +205,37 @@ async function readBackbone(dir: string, manifest: Manifest): Promise<Backbone> 
     }
   }
   return { path, bytes, sha256, dataPath, source: path };
+}
+
+/**
+ * backbone.data_file must name the file the graph's initializers point at (onnxruntime reads that
+ * one, relative to the graph), so that data_sha256 pins what is loaded; a graph with external data
+ * needs data_file, because a graph held in memory has no directory to find it in.
+ */
+function assertDataFileIsTheGraphs(
+  graphPath: string,
+  bytes: Uint8Array,
+  dataPath: string | undefined,
+): void {
+  let locations: string[];
+  try {
+    locations = readGraphInfo(bytes, graphPath).externalDataFiles;
+  } catch {
+    return; // not an ONNX graph we can read: onnxruntime says why when it loads it
+  }
+  const graphDir = dirname(graphPath);
+  const referenced = locations.map((location) => resolve(graphDir, location));
+  if (dataPath === undefined) {
+    if (referenced.length === 0) return;
+    throw new ModelDirError(
+      `${graphPath}: the graph keeps its weights in ${referenced.join(", ")}; name it in backbone.data_file`,
+    );
+  }
+  if (referenced.length !== 1 || referenced[0] !== resolve(dataPath)) {
+    throw new ModelDirError(
+      `${dataPath}: backbone.data_file is not where the graph keeps its weights (${referenced.length === 0 ? "it has no external data" : referenced.join(", ")})`,
+    );
+  }
 }
 
 /** sha256 of a file of any size, read as a stream. */
