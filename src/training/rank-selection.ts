@@ -29,8 +29,16 @@ export const RANK_CAP_RULE =
   "k ≤ d; k ≤ U·m (B·[W_1 … W_U] has rank at most U·m); k·m ≤ the median user's training pairs (W_i has k·m unknowns)";
 /** Standard errors below the best that a smaller k may be, and still be chosen. */
 export const RULE_STANDARD_ERRORS = 0.5;
-export const RANK_SELECTION_RULE =
-  "the smallest k whose mean validation log-likelihood per pair is within half a standard error of the best k's (SE of the per-pair differences against the best k)";
+/** The rule in words, for `standardErrors` standard errors (RULE_STANDARD_ERRORS by default). */
+export function rankSelectionRule(standardErrors = RULE_STANDARD_ERRORS): string {
+  return `the smallest k whose mean validation log-likelihood per pair is within ${standardErrorsInWords(standardErrors)} of the best k's (SE of the per-pair differences against the best k)`;
+}
+
+function standardErrorsInWords(count: number): string {
+  if (count === 0.5) return "half a standard error";
+  if (count === 1) return "one standard error";
+  return `${count} standard errors`;
+}
 
 export interface RankCurvePoint {
   k: number;
@@ -109,7 +117,7 @@ export function validationScores(
   return { logLikelihood, correct };
 }
 
-/** Fits every k of the capped grid on `data` and keeps the one RANK_SELECTION_RULE chooses. */
+/** Fits every k of the capped grid on `data` and keeps the one rankSelectionRule() describes. */
 export function selectRank(
   data: SharedData,
   options: Omit<TrainSharedOptions, "rank">,
@@ -134,15 +142,8 @@ export function selectRank(
   for (let i = 1; i < grid.length; i++) if (means[i]! > means[bestIndex]!) bestIndex = i;
   const best = fits[bestIndex]!.scores.logLikelihood;
   const errors = fits.map((f) => pairedStandardError(f.scores.logLikelihood, best));
-  const chosenIndex =
-    n === 0
-      ? 0
-      : ruleIndex(
-          means,
-          errors,
-          bestIndex,
-          selectionOptions.standardErrors ?? RULE_STANDARD_ERRORS,
-        );
+  const standardErrors = selectionOptions.standardErrors ?? RULE_STANDARD_ERRORS;
+  const chosenIndex = n === 0 ? 0 : ruleIndex(means, errors, bestIndex, standardErrors);
   const curve: RankCurvePoint[] = fits.map((f, i) => ({
     k: grid[i]!,
     validationLogLikelihood: n === 0 ? Number.NaN : means[i]!,
@@ -159,8 +160,8 @@ export function selectRank(
     best: bestK,
     grid,
     cap,
-    rule: RANK_SELECTION_RULE,
-    reason: reasonLine(curve, chosenIndex, bestIndex, cap.k, n),
+    rule: rankSelectionRule(standardErrors),
+    reason: reasonLine(curve, chosenIndex, bestIndex, cap.k, n, standardErrors),
     curve,
     validationPairs: n,
   };
@@ -200,6 +201,7 @@ function reasonLine(
   best: number,
   cap: number,
   n: number,
+  standardErrors: number,
 ): string {
   const grid = `grid ${curve.map((p) => p.k).join(", ")} (capped at ${cap})`;
   if (n === 0) return `k = ${curve[chosen]!.k}: no validation pairs to choose by; ${grid}`;
@@ -209,7 +211,7 @@ function reasonLine(
   if (chosen === best) {
     return `k = ${c.k}: the best mean validation log-likelihood (${ll(c.validationLogLikelihood)} per pair over ${n} pairs); ${grid}`;
   }
-  return `k = ${c.k}: mean validation log-likelihood ${ll(c.validationLogLikelihood)} is within half a standard error (SE ${ll(c.standardError)}) of the best, k = ${b.k} (${ll(b.validationLogLikelihood)}), over ${n} pairs; the smallest such k of ${grid}`;
+  return `k = ${c.k}: mean validation log-likelihood ${ll(c.validationLogLikelihood)} is within ${standardErrorsInWords(standardErrors)} (SE ${ll(c.standardError)}) of the best, k = ${b.k} (${ll(b.validationLogLikelihood)}), over ${n} pairs; the smallest such k of ${grid}`;
 }
 
 function mean(values: Float64Array): number {
