@@ -1,6 +1,6 @@
 import * as ort from "onnxruntime-node";
 import type { Head } from "../src/model/head-file.js";
-import { buildHeadGraph, type HeadGraphInput } from "../src/model/head-graph.js";
+import { buildHeadGraphOf, type HeadGraphInput } from "../src/model/head-graph.js";
 
 export interface RawSessions {
   backbone: ort.InferenceSession;
@@ -17,15 +17,7 @@ export async function openRawSessions(
     executionProviders: ["cpu"],
     graphOptimizationLevel: "all",
   };
-  const headGraph = buildHeadGraph({
-    d: head.d,
-    m: head.m,
-    k: head.k,
-    theta0: head.theta0,
-    b0: head.b0,
-    B: head.B,
-    input,
-  });
+  const headGraph = buildHeadGraphOf(head, input);
   return {
     backbone: await ort.InferenceSession.create(backbone, options),
     head: await ort.InferenceSession.create(headGraph, options),

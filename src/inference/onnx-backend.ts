@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Head } from "../model/head-file.js";
-import { buildHeadGraph, type HeadInputType } from "../model/head-graph.js";
+import { buildHeadGraphOf, type HeadInputType } from "../model/head-graph.js";
 import type { OutputDtype } from "../model/manifest.js";
 import { castOutputToFloat32, graphOutputTypes } from "../model/onnx/output-cast.js";
 import type { Backend, TextFeatures, TokenSeq } from "./backend.js";
@@ -241,22 +241,15 @@ function headInputType(declared: string | undefined, options: OnnxBackendOptions
 }
 
 function headGraphFor(options: OnnxBackendOptions, type: HeadInputType): Uint8Array {
-  const { head } = options;
-  return buildHeadGraph({
-    d: head.d,
-    m: head.m,
-    k: head.k,
-    theta0: head.theta0,
-    b0: head.b0,
-    B: head.B,
-    input:
-      options.pooling === "none"
-        ? { kind: "pooled", type }
-        : {
-            kind: "hidden",
-            pooling: options.pooling,
-            paddingSide: options.paddingSide ?? "right",
-            type,
-          },
-  });
+  return buildHeadGraphOf(
+    options.head,
+    options.pooling === "none"
+      ? { kind: "pooled", type }
+      : {
+          kind: "hidden",
+          pooling: options.pooling,
+          paddingSide: options.paddingSide ?? "right",
+          type,
+        },
+  );
 }

@@ -111,3 +111,12 @@ export function buildHeadGraph(options: HeadGraphOptions): Uint8Array {
   g.output(proj, "proj", "float32", ["batch", k, m]);
   return encodeModel(g, { docString: "Shared reward head: base reward and k×m projection." });
 }
+
+/** The head graph of a head's own tensors (Θ0, b0, B and their shapes). */
+export function buildHeadGraphOf(
+  head: Pick<HeadGraphOptions, "d" | "m" | "k" | "theta0" | "b0" | "B">,
+  input: HeadGraphInput,
+): Uint8Array {
+  const { d, m, k, theta0, b0, B } = head;
+  return buildHeadGraph({ d, m, k, theta0, b0, B, input });
+}
