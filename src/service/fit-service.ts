@@ -9,7 +9,7 @@ import { crossValidatePrior } from "../training/cross-validation.js";
 import { globalAccuracy, type PairStats } from "../training/logistic-fit.js";
 import { type EvidencePriorSpec, fitWithEvidence } from "../training/prior-evidence.js";
 import { AdapterError, ServiceError } from "./errors.js";
-import { assertHasBasis } from "./shared-basis.js";
+import { sharedBasisCheck } from "./shared-basis.js";
 
 export interface FitRequest {
   chosen: readonly TextPair[];
@@ -53,6 +53,7 @@ export class FitService {
   readonly #engine: FeatureEngine;
   readonly #store: AdapterStore;
   readonly #head: Head;
+  readonly #assertHasBasis: () => void;
   readonly #maxStoredPairs: number;
   readonly #observer: FitObserver;
 
@@ -66,6 +67,7 @@ export class FitService {
     this.#engine = options.engine;
     this.#store = options.store;
     this.#head = options.head;
+    this.#assertHasBasis = sharedBasisCheck(options.head);
     this.#maxStoredPairs = options.maxStoredPairs;
     this.#observer = options.observer ?? {};
   }
@@ -130,7 +132,7 @@ export class FitService {
    * The same check runs again inside the store's update, where it is authoritative.
    */
   async check(user: string, mode: FitRequest["mode"]): Promise<void> {
-    assertHasBasis(this.#head);
+    this.#assertHasBasis();
     if (mode !== "append") return;
     const current = await this.#store.get(user).catch((error: unknown) => {
       throw withRepairHint(error);

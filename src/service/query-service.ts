@@ -10,7 +10,7 @@ import {
 } from "../training/active/query-selection.js";
 import { InferenceError, ServiceError } from "./errors.js";
 import type { ItemTexts } from "./item-texts.js";
-import { assertHasBasis } from "./shared-basis.js";
+import { sharedBasisCheck } from "./shared-basis.js";
 import { PRIOR_LAMBDA } from "./uncertainty.js";
 
 export interface QueryCandidate {
@@ -59,6 +59,7 @@ export class QueryService {
   readonly #engine: FeatureEngine;
   readonly #adapters: AdapterSource;
   readonly #head: Head;
+  readonly #assertHasBasis: () => void;
   readonly #texts: ItemTexts;
   readonly #maxPairs: number;
 
@@ -73,6 +74,7 @@ export class QueryService {
     this.#engine = options.engine;
     this.#adapters = options.adapters;
     this.#head = options.head;
+    this.#assertHasBasis = sharedBasisCheck(options.head);
     this.#texts = options.texts;
     this.#maxPairs = options.maxPairs;
   }
@@ -82,7 +84,7 @@ export class QueryService {
     request: QueryRequest,
     options: { signal?: AbortSignal } = {},
   ): Promise<QueryAnswer> {
-    assertHasBasis(this.#head);
+    this.#assertHasBasis();
     const { candidates } = request;
     let available = 0;
     for (const c of candidates) available += (c.responses.length * (c.responses.length - 1)) / 2;
