@@ -1,5 +1,6 @@
 import type { Head, HeadPrior } from "../src/model/head-file.js";
-import { crossValidatePrior, type PriorSpec } from "../src/training/cross-validation.js";
+import { crossValidatePrior } from "../src/training/cross-validation.js";
+import type { PriorSpec } from "../src/training/logistic-fit.js";
 import { plantedPairs } from "../src/training/planted.js";
 import { fitWithEvidence } from "../src/training/prior-evidence.js";
 import type { HttpResponse, JsonClient } from "./http-client.js";

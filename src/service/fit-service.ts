@@ -6,8 +6,9 @@ import { InferenceError } from "../inference/errors.js";
 import type { CachedFeatures } from "../inference/feature-cache.js";
 import type { Head } from "../model/head-file.js";
 import { crossValidatePrior } from "../training/cross-validation.js";
+import type { PriorSpec } from "../training/logistic-fit.js";
 import { globalAccuracy, type PairStats } from "../training/logistic-fit.js";
-import { type EvidencePriorSpec, fitWithEvidence } from "../training/prior-evidence.js";
+import { fitWithEvidence } from "../training/prior-evidence.js";
 import { AdapterError, ServiceError } from "./errors.js";
 import { sharedBasisCheck } from "./shared-basis.js";
 
@@ -210,7 +211,7 @@ export class FitService {
 
   #solve(stats: PairStats, l2: number | undefined) {
     const prior = this.#head.prior;
-    const spec: EvidencePriorSpec = prior
+    const spec: PriorSpec = prior
       ? {
           kind: "population",
           mean: prior.mean,

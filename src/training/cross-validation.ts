@@ -25,7 +25,10 @@ import {
   type PopulationPrior,
   type Prior,
   type PriorShape,
+  type PriorSpec,
+  priorAt,
   priorShape,
+  strengthFitSetup,
   validatePairStats,
 } from "./logistic-fit.js";
 
@@ -33,9 +36,6 @@ import {
 export type PriorFamily = { kind: "isotropic" } | Omit<PopulationPrior, "tau">;
 
 /** A prior whose strength is chosen by cross-validation when left out. */
-export type PriorSpec =
-  | { kind: "isotropic"; lambda?: number }
-  | (Omit<PopulationPrior, "tau"> & { tau?: number });
 
 export interface CrossValidationOptions extends Pick<FitOptions, "tolerance" | "maxIterations"> {
   /** Candidate strengths (default DEFAULT_LAMBDA_GRID or DEFAULT_TAU_GRID). */
@@ -110,16 +110,11 @@ export function fitWithCrossValidation(
   spec: PriorSpec,
   options: CrossValidationOptions = {},
 ): SelectedFit {
-  validatePairStats(stats);
-  const shape = priorShape(spec, stats.p);
-  const settings = newtonSettings(options);
-  const solver = new LogisticNewtonSolver(stats.p, stats.n);
-  const given = spec.kind === "isotropic" ? spec.lambda : spec.tau;
+  const { shape, settings, solver, given } = strengthFitSetup(stats, spec, options);
   let strength: number;
   let crossValidation: CrossValidationResult | null = null;
   let start: Float64Array = shape.mean;
   if (given !== undefined) {
-    assertStrength(given, spec.kind === "isotropic" ? "lambda" : "tau");
     strength = given;
   } else if (stats.n === 0) {
     strength = defaultGrid(spec.kind, options).reduce((a, b) => Math.max(a, b));
@@ -130,11 +125,7 @@ export function fitWithCrossValidation(
     start = run.fullDataSolution;
   }
   const fit = fitWithShape(stats, shape, strength, settings, start, solver);
-  const prior: Prior =
-    spec.kind === "isotropic"
-      ? { kind: "isotropic", lambda: strength }
-      : { ...spec, kind: "population", tau: strength };
-  return { fit, prior, crossValidation };
+  return { fit, prior: priorAt(spec, strength), crossValidation };
 }
 
 function defaultGrid(

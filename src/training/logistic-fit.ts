@@ -244,3 +244,41 @@ function assertFiniteVector(x: Float64Array | Float32Array, length: number, name
     }
   }
 }
+
+/** A prior whose strength (λ or τ) a fitter chooses when the caller leaves it out. */
+export type PriorSpec =
+  | { kind: "isotropic"; lambda?: number }
+  | (Omit<PopulationPrior, "tau"> & { tau?: number });
+
+/** The prior of `spec` at one strength. */
+export function priorAt(spec: PriorSpec, strength: number): Prior {
+  return spec.kind === "isotropic"
+    ? { kind: "isotropic", lambda: strength }
+    : { ...spec, kind: "population", tau: strength };
+}
+
+/**
+ * What every fitter of a prior's strength starts from: the checked statistics, the prior's shape,
+ * Newton's settings, one solver for all its fits, and the strength the caller fixed, if any
+ * (checked).
+ */
+export function strengthFitSetup(
+  stats: PairStats,
+  spec: PriorSpec,
+  options: Pick<FitOptions, "tolerance" | "maxIterations">,
+): {
+  shape: PriorShape;
+  settings: NewtonSettings;
+  solver: LogisticNewtonSolver;
+  given: number | undefined;
+} {
+  validatePairStats(stats);
+  const given = spec.kind === "isotropic" ? spec.lambda : spec.tau;
+  if (given !== undefined) assertStrength(given, spec.kind === "isotropic" ? "lambda" : "tau");
+  return {
+    shape: priorShape(spec, stats.p),
+    settings: newtonSettings(options),
+    solver: new LogisticNewtonSolver(stats.p, stats.n),
+    given,
+  };
+}

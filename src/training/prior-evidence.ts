@@ -14,30 +14,18 @@
  * settles such cases, and many pairs overrule it.
  */
 import { logDetFromCholesky } from "../math/linalg.js";
-import { LogisticNewtonSolver } from "../math/logistic-newton.js";
 import {
   assertStrength,
   type FitOptions,
   type FitResult,
   fitWithShape,
-  newtonSettings,
   type PairStats,
   type Prior,
   type PriorShape,
-  priorShape,
-  validatePairStats,
+  type PriorSpec,
+  priorAt,
+  strengthFitSetup,
 } from "./logistic-fit.js";
-
-/** A prior whose strength is chosen by the evidence when left out. */
-export type EvidencePriorSpec =
-  | { kind: "isotropic"; lambda?: number }
-  | {
-      kind: "population";
-      mean: Float64Array;
-      cov: Float64Array;
-      ridge?: number;
-      tau?: number;
-    };
 
 /** Log-spaced strengths from 10⁻² to 10², quarter-decades. */
 export const EVIDENCE_GRID: readonly number[] = Object.freeze(
@@ -69,22 +57,13 @@ export interface EvidenceOptions extends Pick<FitOptions, "tolerance" | "maxIter
 /** Fits with the given strength, or with the strength of highest (hyperprior-weighted) evidence. */
 export function fitWithEvidence(
   stats: PairStats,
-  spec: EvidencePriorSpec,
+  spec: PriorSpec,
   options: EvidenceOptions = {},
 ): EvidenceFit {
-  validatePairStats(stats);
-  const shape = priorShape(spec, stats.p);
-  const settings = newtonSettings(options);
-  const solver = new LogisticNewtonSolver(stats.p, stats.n);
-  const given = spec.kind === "isotropic" ? spec.lambda : spec.tau;
-  const prior = (strength: number): Prior =>
-    spec.kind === "isotropic"
-      ? { kind: "isotropic", lambda: strength }
-      : { ...spec, kind: "population", tau: strength };
+  const { shape, settings, solver, given } = strengthFitSetup(stats, spec, options);
   if (given !== undefined) {
-    assertStrength(given, spec.kind === "isotropic" ? "lambda" : "tau");
     const fit = fitWithShape(stats, shape, given, settings, shape.mean, solver);
-    return { fit, prior: prior(given), evidence: null };
+    return { fit, prior: priorAt(spec, given), evidence: null };
   }
   const grid = options.grid ?? EVIDENCE_GRID;
   if (!Array.isArray(grid) || grid.length === 0) {
@@ -120,7 +99,7 @@ export function fitWithEvidence(
   }
   return {
     fit: bestFit!,
-    prior: prior(grid[best]!),
+    prior: priorAt(spec, grid[best]!),
     evidence: { value: grid[best]!, points },
   };
 }

@@ -7,8 +7,8 @@
  */
 import { sigmoid } from "../../math/logistic.js";
 import { deriveSeed, SeededRandom } from "../../math/random.js";
-import type { PairStats } from "../logistic-fit.js";
-import { type EvidencePriorSpec, fitWithEvidence } from "../prior-evidence.js";
+import type { PairStats, PriorSpec } from "../logistic-fit.js";
+import { fitWithEvidence } from "../prior-evidence.js";
 import { posteriorBelief, priorBelief } from "./belief.js";
 import {
   pairKey,
@@ -110,7 +110,7 @@ export function replayUser(
 ): number[] {
   const { pool } = user;
   const { p } = pool;
-  const spec: EvidencePriorSpec =
+  const spec: PriorSpec =
     options.prior === undefined
       ? { kind: "isotropic" }
       : { kind: "population", mean: options.prior.mean, cov: options.prior.cov };
